@@ -1,0 +1,66 @@
+"""Typed dependencies for routes: the session, the clock, the key store, the caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from permits.accounts.caller import Caller
+from permits.accounts.tokens import caller_for_token
+from permits.checks.service import VerifierCache
+from permits.errors import NotAuthenticated
+from permits.settings import Settings
+from permits.trust.keystore import KeyStore
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Yield a database session for one request; closed (and rolled back if open) afterwards."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+def get_now(request: Request) -> datetime:
+    """Return the current time from the app's clock (tests stand it at any moment)."""
+    now: datetime = request.app.state.clock()
+    return now
+
+
+def get_keystore(request: Request) -> KeyStore:
+    """Return the app's key store."""
+    keystore: KeyStore = request.app.state.keystore
+    return keystore
+
+
+def get_settings_dep(request: Request) -> Settings:
+    """Return the app's settings."""
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_verifier_cache(request: Request) -> VerifierCache:
+    """Return the app's cached verifier."""
+    cache: VerifierCache = request.app.state.verifier_cache
+    return cache
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+NowDep = Annotated[datetime, Depends(get_now)]
+KeyStoreDep = Annotated[KeyStore, Depends(get_keystore)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+VerifierCacheDep = Annotated[VerifierCache, Depends(get_verifier_cache)]
+
+
+def get_caller(request: Request, session: SessionDep) -> Caller:
+    """Return the authenticated caller (API bearer token); raise NotAuthenticated otherwise."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return caller_for_token(session, token.strip())
+    raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]

@@ -1,0 +1,56 @@
+"""The FastAPI application: built by `create_app`, which wires settings, database and keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy.engine import Engine
+
+from permits import __version__
+from permits.api.errors import install_error_handlers
+from permits.checks.routes import router as checks_router
+from permits.checks.service import VerifierCache
+from permits.db import make_engine
+from permits.issuance.routes import router as permits_router
+from permits.settings import Settings, get_settings
+from permits.timezone import utcnow
+from permits.trust.keystore import KeyStore, keystore_for
+from permits.trust.routes import router as lists_router
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    engine: Engine | None = None,
+    keystore: KeyStore | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> FastAPI:
+    """Return the application. Tests pass their own engine, key store and clock."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="permits",
+        version=__version__,
+        description="Signed movement permits: issue, sign, verify offline, revoke.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.keystore = keystore or keystore_for(settings)
+    app.state.clock = clock
+    app.state.verifier_cache = VerifierCache(
+        app.state.keystore, timedelta(seconds=settings.list_refresh_seconds)
+    )
+    install_error_handlers(app)
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(permits_router)
+    api.include_router(lists_router)
+    api.include_router(checks_router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,1 @@
+"""Checks made at checkpoints: online verifications and uploads from devices."""

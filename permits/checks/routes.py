@@ -1,0 +1,63 @@
+"""HTTP route for online verification (records a check)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from permits.api.deps import CallerDep, NowDep, SessionDep, VerifierCacheDep
+from permits.checks.schemas import PersonView, VerifyIn, VerifyOut
+from permits.checks.service import verify_online
+from permits.issuance.plates import format_plate
+
+router = APIRouter(tags=["checks"])
+
+
+@router.post("/verify", response_model=VerifyOut)
+def verify(
+    body: VerifyIn, session: SessionDep, caller: CallerDep, cache: VerifierCacheDep, now: NowDep
+) -> VerifyOut:
+    """Verify a permit online and record the check (checkpoint, officer, time, result)."""
+    outcome = verify_online(
+        session,
+        caller=caller,
+        cache=cache,
+        qr_text=body.qr_text,
+        control_code=body.control_code,
+        checkpoint=body.checkpoint,
+        now=now,
+    )
+    result, claims = outcome.result, outcome.result.claims
+    assert outcome.check.id is not None
+    out = VerifyOut(
+        status=result.status.value,
+        reason=result.reason,
+        valid=result.valid,
+        control_code=result.control_code,
+        warnings=list(result.warnings),
+        check_id=outcome.check.id,
+        issuer=result.issuer.code if result.issuer else None,
+    )
+    if claims is not None:
+        out.category = claims.category
+        out.persons = [
+            PersonView(
+                role=p.role.name.lower(),
+                name=p.name,
+                document=p.document,
+                foreign_document=p.foreign_document,
+            )
+            for p in claims.persons
+        ]
+        out.plate = format_plate(claims.plate) if claims.plate else None
+        out.plate_freeform = claims.plate_freeform
+        out.vehicle_kind = claims.vehicle_kind.name.lower() if claims.vehicle_kind else None
+        out.make_model = claims.make_model
+        out.route_from, out.route_to, out.route_note = (
+            claims.route_from,
+            claims.route_to,
+            claims.route_note,
+        )
+        out.not_before, out.expires = claims.not_before, claims.expires
+        out.windows = [[w.start, w.end] for w in claims.windows]
+        out.weekdays = claims.weekdays
+    return out

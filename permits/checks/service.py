@@ -1,0 +1,190 @@
+"""Online verification at a checkpoint, and the record of every check."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, select
+
+from permits.accounts.caller import Caller
+from permits.accounts.roles import CHECKING_ROLES
+from permits.checks.models import Check
+from permits.errors import FieldError, ValidationFailed
+from permits.issuance.models import Permit
+from permits.policy.service import policy_at
+from permits.trust.keystore import KeyStore
+from permits.trust.lists import TRUST, current_list
+from verifier.controlcode import parse_control_code
+from verifier.errors import MalformedError
+from verifier.lists import load_trust_list
+from verifier.model import Status, VerificationResult
+from verifier.verify import Verifier
+
+CACHE_SECONDS = 5.0
+
+
+@dataclass
+class _Cached:
+    verifier: Verifier
+    version: int
+    loaded: float
+
+
+class VerifierCache:
+    """Holds a Verifier built from the newest trust list, refreshed every few seconds.
+
+    Online checks then cost one signature check and one indexed look-up, with no list
+    rebuilt per request.
+    """
+
+    def __init__(self, keystore: KeyStore, refresh_after: timedelta) -> None:
+        self._keystore = keystore
+        self._refresh_after = refresh_after
+        self._lock = threading.Lock()
+        self._cached: _Cached | None = None
+
+    def get(self, session: Session, now: datetime) -> Verifier:
+        """Return a Verifier for the current trust list (publishing one if needed)."""
+        with self._lock:
+            cached = self._cached
+        if cached is not None and time.monotonic() - cached.loaded < CACHE_SECONDS:
+            return cached.verifier
+        published = current_list(
+            session,
+            kind=TRUST,
+            keystore=self._keystore,
+            policy=policy_at(session, now),
+            now=now,
+            refresh_after=self._refresh_after,
+        )
+        if cached is None or cached.version != published.version:
+            trust = load_trust_list(
+                published.data, root_public_key=self._keystore.root_public_key()
+            )
+            cached = _Cached(Verifier(trust), published.version, time.monotonic())
+        else:
+            cached = _Cached(cached.verifier, cached.version, time.monotonic())
+        with self._lock:
+            self._cached = cached
+        return cached.verifier
+
+    def clear(self) -> None:
+        """Forget the cached verifier (the next check reloads the list)."""
+        with self._lock:
+            self._cached = None
+
+
+@dataclass(frozen=True, slots=True)
+class OnlineCheck:
+    """The verdict of an online check, the permit row when known, and the stored check."""
+
+    result: VerificationResult
+    permit: Permit | None
+    check: Check
+
+
+def verify_online(
+    session: Session,
+    *,
+    caller: Caller,
+    cache: VerifierCache,
+    qr_text: str | None,
+    control_code: str | None,
+    checkpoint: str,
+    now: datetime,
+) -> OnlineCheck:
+    """Verify a QR text (or the permit behind a typed control code) and record the check.
+
+    The signature and schedule are checked as a device would; the permit's status is then
+    read from the database, which is fresher than any revocation list.
+    """
+    caller.require_any(CHECKING_ROLES)
+    if bool(qr_text) == bool(control_code):
+        raise ValidationFailed(
+            [FieldError("qr_text", "one_input", "give the QR text or the control code")]
+        )
+    permit: Permit | None = None
+    if control_code:
+        try:
+            cti = parse_control_code(control_code)
+        except MalformedError as exc:
+            raise ValidationFailed(
+                [
+                    FieldError(
+                        "control_code",
+                        "control_code_invalid",
+                        "this is not a control code: check the letters",
+                    )
+                ]
+            ) from exc
+        permit = session.exec(select(Permit).where(Permit.cti == cti.hex())).first()
+        if permit is None:
+            result = VerificationResult(
+                status=Status.UNKNOWN_ISSUER, reason="no permit has this control code", at=now
+            )
+            return _record(session, caller, result, None, cti.hex(), checkpoint, now)
+        qr_text = permit.qr_text
+    verifier = cache.get(session, now)
+    result = verifier.verify(qr_text, at=now)
+    if result.claims is not None:
+        cti_hex = result.claims.permit_id.hex()
+        if permit is None:
+            permit = session.exec(select(Permit).where(Permit.cti == cti_hex)).first()
+        result = _with_database_status(result, permit)
+    else:
+        cti_hex = None
+    return _record(session, caller, result, permit, cti_hex, checkpoint, now)
+
+
+def _with_database_status(result: VerificationResult, permit: Permit | None) -> VerificationResult:
+    if permit is None or result.status in (
+        Status.MALFORMED,
+        Status.UNKNOWN_ISSUER,
+        Status.BAD_SIGNATURE,
+    ):
+        return result
+    if permit.status == "revoked":
+        return _replace_status(result, Status.REVOKED, "the issuer revoked this permit")
+    if permit.status == "replaced":
+        return _replace_status(result, Status.REPLACED, "replaced by a newer permit")
+    return result
+
+
+def _replace_status(result: VerificationResult, status: Status, reason: str) -> VerificationResult:
+    return VerificationResult(
+        status=status,
+        reason=reason,
+        claims=result.claims,
+        issuer=result.issuer,
+        control_code=result.control_code,
+        at=result.at,
+        warnings=result.warnings,
+    )
+
+
+def _record(
+    session: Session,
+    caller: Caller,
+    result: VerificationResult,
+    permit: Permit | None,
+    cti: str | None,
+    checkpoint: str,
+    now: datetime,
+) -> OnlineCheck:
+    check = Check(
+        permit_id=permit.id if permit else None,
+        cti=cti,
+        checked_at=now,
+        recorded_at=now,
+        checkpoint=checkpoint,
+        officer_user_id=caller.user_id,
+        result=result.status.value,
+        reason=result.reason[:300],
+        source="online",
+    )
+    session.add(check)
+    session.commit()
+    return OnlineCheck(result, permit, check)

@@ -1,0 +1,1 @@
+"""Issuing permits: validation, signing, storage, replacement, revocation, delivery receipts."""

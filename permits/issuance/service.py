@@ -1,0 +1,491 @@
+"""Issuing, replacing, revoking permits and recording delivery receipts.
+
+Each function is one transaction: it validates everything first, then writes the permit,
+its signature and its audit record together, and commits. A rejected request leaves no row
+and no signature.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, or_, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from permits.accounts.caller import Caller
+from permits.accounts.roles import ISSUING_ROLES
+from permits.audit.service import record
+from permits.errors import Conflict, FieldError, NotFound, NotPermitted, ValidationFailed
+from permits.issuance.models import Permit, PermitPerson
+from permits.issuance.plates import PlateError, normalise_plate
+from permits.issuance.schemas import PermitCreate
+from permits.issuance.signing import claims_for, sign_claims
+from permits.issuance.validation import ValidatedPermit, validate_permit
+from permits.organisations.models import Organisation
+from permits.policy.service import policy_at, policy_version
+from permits.trust.keys import bump_list_state, signing_key
+from permits.trust.keystore import KeyStore
+from verifier.controlcode import control_code, parse_control_code
+from verifier.errors import MalformedError
+
+ACTIVE, REVOKED, REPLACED, EXPIRED = "active", "revoked", "replaced", "expired"
+STATUSES = (ACTIVE, EXPIRED, REVOKED, REPLACED)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedPermit:
+    """A stored permit, its persons, its issuer and any warnings raised while issuing it."""
+
+    permit: Permit
+    persons: list[PermitPerson]
+    organisation: Organisation
+    warnings: tuple[str, ...] = ()
+
+
+def effective_status(permit: Permit, now: datetime) -> str:
+    """Return active, expired, revoked or replaced (expiry is derived from the schedule)."""
+    if permit.status == ACTIVE and permit.valid_until <= now:
+        return EXPIRED
+    return permit.status
+
+
+def permit_control_code(permit: Permit) -> str:
+    """Return the permit's control code, grouped for reading aloud (e.g. 7K3-M9Q-XTR)."""
+    return control_code(bytes.fromhex(permit.cti))
+
+
+def _organisation(session: Session, organisation_id: int) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    if organisation is None or not organisation.active:
+        raise NotPermitted("the organisation is not active")
+    return organisation
+
+
+def _next_serial(session: Session, organisation: Organisation) -> str:
+    number = session.execute(
+        update(Organisation)
+        .where(col(Organisation.id) == organisation.id)
+        .values(next_serial=Organisation.next_serial + 1)
+        .returning(Organisation.next_serial)
+    ).scalar_one()
+    return f"{organisation.code}-{number:06d}"
+
+
+def _new_cti(session: Session) -> bytes:
+    while True:
+        cti = secrets.token_bytes(5)
+        if session.exec(select(Permit.id).where(Permit.cti == cti.hex())).first() is None:
+            return cti
+
+
+def _store(
+    session: Session,
+    *,
+    validated: ValidatedPermit,
+    organisation: Organisation,
+    caller: Caller,
+    keystore: KeyStore,
+    policy_number: int,
+    now: datetime,
+    replaces: Permit | None = None,
+    idempotency_key: str | None = None,
+) -> tuple[Permit, list[PermitPerson]]:
+    key = signing_key(session, organisation=organisation, keystore=keystore)
+    serial = _next_serial(session, organisation)
+    cti = _new_cti(session)
+    qr_text = sign_claims(claims_for(validated, permit_id=cti), key=key)
+    assert organisation.id is not None
+    permit = Permit(
+        cti=cti.hex(),
+        serial=serial,
+        category=validated.category.slug,
+        policy_version=policy_number,
+        organisation_id=organisation.id,
+        issued_by_user_id=caller.user_id,
+        kid=key.kid.hex(),
+        status=ACTIVE,
+        valid_from=validated.valid_from,
+        valid_until=validated.valid_until,
+        windows=[list(w) for w in validated.windows],
+        weekdays=validated.weekdays,
+        vehicle_kind=validated.vehicle_kind,
+        make_model=validated.make_model,
+        plate=validated.plate,
+        plate_freeform=validated.plate_freeform,
+        route_from_address=validated.route_from_address,
+        route_from_municipality=validated.route_from_municipality,
+        route_to_address=validated.route_to_address,
+        route_to_municipality=validated.route_to_municipality,
+        route_note=validated.route_note,
+        purpose_detail=validated.purpose_detail,
+        beneficiary=validated.beneficiary,
+        reference_document=validated.reference_document,
+        qr_text=qr_text,
+        holder_token=secrets.token_urlsafe(16),
+        idempotency_key=idempotency_key,
+        issued_at=now,
+        replaces_id=replaces.id if replaces else None,
+    )
+    session.add(permit)
+    session.flush()
+    persons = [
+        PermitPerson(
+            permit_id=permit.id,
+            position=index,
+            role=p.role,
+            first_name=p.first_name,
+            last_name=p.last_name,
+            document=p.document,
+            foreign_document=p.foreign_document,
+            job_position=p.job_position,
+        )
+        for index, p in enumerate(validated.persons)
+    ]
+    session.add_all(persons)
+    record(
+        session,
+        actor=caller,
+        action="permit.replace" if replaces else "permit.issue",
+        subject_type="permit",
+        subject_id=str(permit.id),
+        at=now,
+        details={
+            "serial": serial,
+            "category": permit.category,
+            **({"replaces": str(replaces.id)} if replaces else {}),
+        },
+    )
+    return permit, persons
+
+
+def issue_permit(
+    session: Session,
+    *,
+    caller: Caller,
+    request: PermitCreate,
+    keystore: KeyStore,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> IssuedPermit:
+    """Validate, sign and store a permit for the caller's organisation, and commit.
+
+    With an `idempotency_key` already used by this organisation, the permit issued then is
+    returned and nothing new is signed (a retried request or a re-uploaded roster issues
+    nothing twice).
+    """
+    caller.require_any(ISSUING_ROLES)
+    organisation = _organisation(session, caller.organisation_id)
+    if idempotency_key is not None:
+        existing = session.exec(
+            select(Permit)
+            .where(Permit.organisation_id == organisation.id)
+            .where(Permit.idempotency_key == idempotency_key)
+        ).first()
+        if existing is not None:
+            session.rollback()
+            return IssuedPermit(
+                existing, persons_of(session, existing.id), organisation, ("idempotent_replay",)
+            )
+    policy = policy_at(session, now)
+    validated = validate_permit(request, policy=policy, organisation=organisation, now=now)
+    for attempt in range(3):
+        try:
+            permit, persons = _store(
+                session,
+                validated=validated,
+                organisation=organisation,
+                caller=caller,
+                keystore=keystore,
+                policy_number=policy.version,
+                now=now,
+                idempotency_key=idempotency_key,
+            )
+            session.commit()
+            return IssuedPermit(permit, persons, organisation, validated.warnings)
+        except IntegrityError:
+            session.rollback()
+            if idempotency_key is not None or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _editable(session: Session, caller: Caller, permit_id: uuid.UUID) -> Permit:
+    caller.require_any(ISSUING_ROLES)
+    permit = session.exec(select(Permit).where(Permit.id == permit_id).with_for_update()).first()
+    if permit is None:
+        raise NotFound("no such permit")
+    caller.require_organisation(permit.organisation_id)
+    return permit
+
+
+def revoke_permit(
+    session: Session, *, caller: Caller, permit_id: uuid.UUID, reason: str, now: datetime
+) -> Permit:
+    """Revoke an active permit with a reason and commit; it goes on the next revocation list."""
+    permit = _editable(session, caller, permit_id)
+    if permit.status != ACTIVE:
+        raise Conflict(f"the permit is already {permit.status}", code=f"already_{permit.status}")
+    permit.status, permit.revoked_at, permit.revoked_by_user_id = REVOKED, now, caller.user_id
+    permit.revoke_reason = reason.strip()
+    session.add(permit)
+    bump_list_state(session, "revocation")
+    record(
+        session,
+        actor=caller,
+        action="permit.revoke",
+        subject_type="permit",
+        subject_id=str(permit.id),
+        at=now,
+        details={"serial": permit.serial, "reason": permit.revoke_reason},
+    )
+    session.commit()
+    return permit
+
+
+def replace_permit(
+    session: Session,
+    *,
+    caller: Caller,
+    permit_id: uuid.UUID,
+    request: PermitCreate,
+    keystore: KeyStore,
+    now: datetime,
+) -> IssuedPermit:
+    """Issue a new permit in place of an active one and commit.
+
+    The new permit has a new identity; the old one is invalid from this moment, points to
+    its successor, and goes on the next revocation list as replaced. Only the issuing
+    organisation replaces its permits.
+    """
+    old = _editable(session, caller, permit_id)
+    if old.organisation_id != caller.organisation_id:
+        raise NotPermitted("only the issuing organisation can replace a permit; revoke it instead")
+    if old.status != ACTIVE:
+        raise Conflict(f"the permit is already {old.status}", code=f"already_{old.status}")
+    organisation = _organisation(session, caller.organisation_id)
+    policy = policy_at(session, now)
+    validated = validate_permit(request, policy=policy, organisation=organisation, now=now)
+    new, persons = _store(
+        session,
+        validated=validated,
+        organisation=organisation,
+        caller=caller,
+        keystore=keystore,
+        policy_number=policy.version,
+        now=now,
+        replaces=old,
+    )
+    old.status, old.replaced_at, old.replaced_by_id = REPLACED, now, new.id
+    session.add(old)
+    bump_list_state(session, "revocation")
+    session.commit()
+    return IssuedPermit(new, persons, organisation, validated.warnings)
+
+
+def record_receipt(
+    session: Session,
+    *,
+    caller: Caller,
+    permit_id: uuid.UUID,
+    received_by: str,
+    received_at: datetime | None,
+    now: datetime,
+) -> Permit:
+    """Record that the clinic received the items of a delivery-to-patient permit, and commit."""
+    permit = _editable(session, caller, permit_id)
+    if not policy_version(session, permit.policy_version).categories[permit.category].receipt:
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "permit",
+                    "receipt_not_applicable",
+                    f"{permit.category} permits take no delivery receipt",
+                )
+            ]
+        )
+    if permit.receipt_at is not None:
+        raise Conflict("the receipt is already recorded", code="receipt_already_recorded")
+    if permit.status == REVOKED:
+        raise Conflict("the permit is revoked", code="already_revoked")
+    at = received_at or now
+    if at > now:
+        raise ValidationFailed(
+            [FieldError("received_at", "in_future", "the receipt cannot be in the future")]
+        )
+    permit.receipt_at, permit.receipt_by_name, permit.receipt_recorded_by_user_id = (
+        at,
+        received_by.strip(),
+        caller.user_id,
+    )
+    session.add(permit)
+    record(
+        session,
+        actor=caller,
+        action="permit.receipt",
+        subject_type="permit",
+        subject_id=str(permit.id),
+        at=now,
+        details={
+            "serial": permit.serial,
+            "received_by": permit.receipt_by_name,
+            "received_at": at.isoformat(),
+        },
+    )
+    session.commit()
+    return permit
+
+
+def persons_of(session: Session, permit_id: uuid.UUID) -> list[PermitPerson]:
+    """Return the persons of a permit in order."""
+    return list(
+        session.exec(
+            select(PermitPerson)
+            .where(PermitPerson.permit_id == permit_id)
+            .order_by(col(PermitPerson.position))
+        ).all()
+    )
+
+
+def get_permit(session: Session, *, caller: Caller, permit_id: uuid.UUID) -> IssuedPermit:
+    """Return a permit the caller may see (its own organisation's, or any for the region)."""
+    permit = session.get(Permit, permit_id)
+    if permit is None:
+        raise NotFound("no such permit")
+    caller.require_organisation(permit.organisation_id)
+    return IssuedPermit(
+        permit, persons_of(session, permit.id), _organisation_any(session, permit.organisation_id)
+    )
+
+
+def _organisation_any(session: Session, organisation_id: int) -> Organisation:
+    organisation = session.get(Organisation, organisation_id)
+    assert organisation is not None
+    return organisation
+
+
+def find_by_control_code(session: Session, code: str) -> Permit | None:
+    """Return the permit with this control code, or None (a bad code raises MalformedError)."""
+    cti = parse_control_code(code)
+    return session.exec(select(Permit).where(Permit.cti == cti.hex())).first()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchFilters:
+    """What to search for; every field is optional."""
+
+    personal_number: str | None = None
+    name: str | None = None
+    plate: str | None = None
+    issuer: str | None = None
+    category: str | None = None
+    status: str | None = None
+    issued_from: datetime | None = None
+    issued_to: datetime | None = None
+    control_code: str | None = None
+
+
+def search_permits(
+    session: Session,
+    *,
+    caller: Caller,
+    filters: SearchFilters,
+    now: datetime,
+    page: int = 1,
+    per_page: int = 50,
+) -> tuple[list[IssuedPermit], int]:
+    """Return one page of the permits the caller may see that match `filters`, newest first,
+    and the total number of matches."""
+    query = select(Permit)
+    if not caller.is_regional_admin:
+        query = query.where(Permit.organisation_id == caller.organisation_id)
+    elif filters.issuer:
+        query = query.join(Organisation, col(Organisation.id) == col(Permit.organisation_id)).where(
+            Organisation.code == filters.issuer.strip().upper()
+        )
+    if filters.personal_number:
+        document = "".join(filters.personal_number.split()).upper()
+        query = query.where(
+            col(Permit.id).in_(
+                select(PermitPerson.permit_id).where(PermitPerson.document == document)
+            )
+        )
+    if filters.name:
+        words = [w for w in filters.name.split() if w][:4]
+        for word in words:
+            pattern = f"%{_escape_like(word.lower())}%"
+            query = query.where(
+                col(Permit.id).in_(
+                    select(PermitPerson.permit_id).where(
+                        or_(
+                            func.lower(PermitPerson.first_name).like(pattern, escape="\\"),
+                            func.lower(PermitPerson.last_name).like(pattern, escape="\\"),
+                        )
+                    )
+                )
+            )
+    if filters.plate:
+        try:
+            fragment = normalise_plate(filters.plate).value
+        except PlateError:
+            fragment = "".join(ch for ch in filters.plate.upper() if ch.isalnum())
+        query = query.where(col(Permit.plate).like(f"%{_escape_like(fragment)}%", escape="\\"))
+    if filters.category:
+        query = query.where(Permit.category == filters.category)
+    if filters.status:
+        if filters.status == ACTIVE:
+            query = query.where(Permit.status == ACTIVE).where(col(Permit.valid_until) > now)
+        elif filters.status == EXPIRED:
+            query = query.where(Permit.status == ACTIVE).where(col(Permit.valid_until) <= now)
+        else:
+            query = query.where(Permit.status == filters.status)
+    if filters.issued_from:
+        query = query.where(col(Permit.issued_at) >= filters.issued_from)
+    if filters.issued_to:
+        query = query.where(col(Permit.issued_at) < filters.issued_to)
+    if filters.control_code:
+        try:
+            cti = parse_control_code(filters.control_code)
+        except MalformedError as exc:
+            raise ValidationFailed(
+                [FieldError("control_code", "control_code_invalid", "not a control code")]
+            ) from exc
+        query = query.where(Permit.cti == cti.hex())
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(
+        query.order_by(col(Permit.issued_at).desc(), col(Permit.serial).desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    return _with_persons(session, list(rows)), int(total)
+
+
+def _with_persons(session: Session, permits: list[Permit]) -> list[IssuedPermit]:
+    if not permits:
+        return []
+    ids = [p.id for p in permits]
+    people: dict[uuid.UUID, list[PermitPerson]] = {}
+    for person in session.exec(
+        select(PermitPerson)
+        .where(col(PermitPerson.permit_id).in_(ids))
+        .order_by(col(PermitPerson.position))
+    ).all():
+        people.setdefault(person.permit_id, []).append(person)
+    organisations = {
+        o.id: o
+        for o in session.exec(
+            select(Organisation).where(
+                col(Organisation.id).in_({p.organisation_id for p in permits})
+            )
+        ).all()
+    }
+    return [
+        IssuedPermit(p, people.get(p.id, []), organisations[p.organisation_id]) for p in permits
+    ]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,0 +1,1 @@
+"""Issuing and overseeing organisations: clinics, village doctors, municipalities, ministry, region."""

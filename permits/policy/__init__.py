@@ -1,0 +1,1 @@
+"""The issuing rules as versioned data: categories, their fields, vehicles and schedules."""

@@ -1,0 +1,110 @@
+"""Loading policy versions, and finding the one in force at a given time."""
+
+from __future__ import annotations
+
+import json
+import threading
+import tomllib
+from datetime import datetime
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from permits.accounts.caller import Caller
+from permits.audit.service import record
+from permits.errors import Conflict, FieldError, ServiceUnavailable, ValidationFailed
+from permits.policy.models import PolicyVersion
+from permits.policy.rules import PolicyDocument
+
+DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
+
+_parsed: dict[int, PolicyDocument] = {}
+_parsed_lock = threading.Lock()
+
+
+def read_policy_file(path: Path) -> PolicyDocument:
+    """Parse and validate a policy TOML file; raise ValidationFailed naming what is wrong."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        return PolicyDocument.model_validate(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise ValidationFailed([FieldError("policy", "policy_syntax", str(exc))]) from exc
+    except ValidationError as exc:
+        raise ValidationFailed(
+            [
+                FieldError(".".join(str(p) for p in e["loc"]), "policy_invalid", e["msg"])
+                for e in exc.errors()
+            ]
+        ) from exc
+
+
+def add_version(
+    session: Session, *, document: PolicyDocument, now: datetime, actor: Caller | None
+) -> PolicyVersion:
+    """Store `document` as a new version (its number must be the next one) and commit.
+
+    Versions are never edited: a change is always a new version with its own effective time.
+    """
+    latest = session.exec(
+        select(PolicyVersion).order_by(col(PolicyVersion.version).desc()).limit(1)
+    ).first()
+    expected = (latest.version + 1) if latest else 1
+    if document.version != expected:
+        raise Conflict(
+            f"the next policy version is {expected}, not {document.version}", code="policy_version"
+        )
+    row = PolicyVersion(
+        version=document.version,
+        effective_from=document.effective_from,
+        created_at=now,
+        created_by_user_id=actor.user_id if actor else None,
+        note=document.note,
+        document=document.model_dump_json(),
+    )
+    session.add(row)
+    record(
+        session,
+        actor=actor,
+        action="policy.add",
+        subject_type="policy",
+        subject_id=str(document.version),
+        at=now,
+        details={"effective_from": document.effective_from.isoformat(), "note": document.note},
+    )
+    from permits.trust.keys import bump_list_state
+
+    bump_list_state(session, "trust")
+    session.commit()
+    return row
+
+
+def _parse(row: PolicyVersion) -> PolicyDocument:
+    with _parsed_lock:
+        cached = _parsed.get(row.version)
+    if cached is None:
+        cached = PolicyDocument.model_validate(json.loads(row.document))
+        with _parsed_lock:
+            _parsed[row.version] = cached
+    return cached
+
+
+def policy_at(session: Session, at: datetime) -> PolicyDocument:
+    """Return the policy version in force at `at` (the newest whose effective time has come)."""
+    row = session.exec(
+        select(PolicyVersion)
+        .where(col(PolicyVersion.effective_from) <= at)
+        .order_by(col(PolicyVersion.version).desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        raise ServiceUnavailable("no policy is in force: run `permits init`", code="no_policy")
+    return _parse(row)
+
+
+def policy_version(session: Session, version: int) -> PolicyDocument:
+    """Return policy version `version` exactly."""
+    row = session.get(PolicyVersion, version)
+    if row is None:
+        raise ServiceUnavailable(f"policy version {version} is missing", code="no_policy")
+    return _parse(row)

@@ -1,0 +1,29 @@
+"""Every table of the service, imported in one place for Alembic and the tests."""
+
+from sqlmodel import SQLModel
+
+from permits.accounts.models import ApiToken, User
+from permits.audit.models import AuditEvent, AuditHead
+from permits.checks.models import Check
+from permits.issuance.models import Permit, PermitPerson
+from permits.organisations.models import Organisation
+from permits.policy.models import PolicyVersion
+from permits.trust.models import IssuerKey, ListState, PublishedList
+
+metadata = SQLModel.metadata
+
+__all__ = [
+    "ApiToken",
+    "AuditEvent",
+    "AuditHead",
+    "Check",
+    "IssuerKey",
+    "ListState",
+    "Organisation",
+    "Permit",
+    "PermitPerson",
+    "PolicyVersion",
+    "PublishedList",
+    "User",
+    "metadata",
+]

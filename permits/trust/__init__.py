@@ -1,0 +1,1 @@
+"""Keys, signing, and the signed trust and revocation lists."""

@@ -7,8 +7,9 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
+from permits.db import write_session
 from permits.demo import DemoLogin, seed_demo
 from permits.migrations import upgrade
 from permits.policy.models import PolicyVersion
@@ -33,13 +34,13 @@ def initialise(
     demo: bool,
     policy_file: Path = DEFAULT_POLICY_FILE,
 ) -> InitReport:
-    """Bring everything to a usable state; safe to run on every start (it only adds what is missing)."""
+    """Bring everything to a usable state; safe on every start (it only adds what is missing)."""
     report = InitReport()
     upgrade(engine)
     if not keystore.has_root():
         keystore.ensure_root()
         report.created_root = True
-    with Session(engine, expire_on_commit=False) as session:
+    with write_session(engine) as session:
         if session.exec(select(PolicyVersion)).first() is None:
             add_version(session, document=read_policy_file(policy_file), now=now, actor=None)
             report.loaded_policy = True

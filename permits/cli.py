@@ -4,46 +4,57 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlmodel import Session, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
 
+from permits.db import write_session
 from permits.errors import PermitsError
+from permits.organisations.models import Organisation
 from permits.settings import Settings, get_settings
 from permits.timezone import utcnow
+from permits.trust.keystore import KeyStore
 
 DEMO_LOGINS_FILE = Path("var/demo-logins.txt")
 
 
-def _engine_and_keys(settings: Settings):  # type: ignore[no-untyped-def]
+@contextmanager
+def _engine_and_keys(settings: Settings) -> Iterator[tuple[Engine, KeyStore]]:
+    """Yield an engine and the key store for one command; the engine is closed afterwards."""
     from permits.db import make_engine
     from permits.trust.keystore import keystore_for
 
-    return make_engine(settings.database_url), keystore_for(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        yield engine, keystore_for(settings)
+    finally:
+        engine.dispose()
 
 
 def _init(settings: Settings, *, demo: bool) -> None:
     from permits.bootstrap import initialise
 
-    engine, keystore = _engine_and_keys(settings)
-    report = initialise(engine, keystore=keystore, now=utcnow(), demo=demo)
-    if report.created_root:
-        print(f"created the regional root key under {settings.keys_dir}/root/")
-    if report.loaded_policy:
-        print("loaded policy version 1")
-    if report.demo_logins:
-        lines = ["Demo logins (demo mode only; also in var/demo-logins.txt):"]
-        for login in report.demo_logins:
-            lines.append(
-                f"  {login.username:<9} password {login.password:<20} {login.organisation:<11} "
-                f"{','.join(login.roles):<28} API token {login.token}"
-            )
-        DEMO_LOGINS_FILE.parent.mkdir(parents=True, exist_ok=True)
-        DEMO_LOGINS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        DEMO_LOGINS_FILE.chmod(0o600)
+    with _engine_and_keys(settings) as (engine, keystore):
+        report = initialise(engine, keystore=keystore, now=utcnow(), demo=demo)
+        if report.created_root:
+            print(f"created the regional root key under {settings.keys_dir}/root/")
+        if report.loaded_policy:
+            print("loaded policy version 1")
+        if report.demo_logins:
+            lines = ["Demo logins (demo mode only; also in var/demo-logins.txt):"]
+            for login in report.demo_logins:
+                lines.append(
+                    f"  {login.username:<9} password {login.password:<20} {login.organisation:<11} "
+                    f"{','.join(login.roles):<28} API token {login.token}"
+                )
+            DEMO_LOGINS_FILE.parent.mkdir(parents=True, exist_ok=True)
+            DEMO_LOGINS_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            DEMO_LOGINS_FILE.chmod(0o600)
 
 
 def _print_demo_logins(settings: Settings) -> None:
@@ -85,29 +96,31 @@ def cmd_issue(args: argparse.Namespace, settings: Settings) -> int:
     from permits.issuance.service import issue_permit
     from permits.organisations.models import Organisation
 
-    engine, keystore = _engine_and_keys(settings)
-    request = PermitCreate.model_validate_json(Path(args.file).read_text(encoding="utf-8"))
-    with Session(engine, expire_on_commit=False) as session:
-        user = session.exec(select(User).where(User.username == args.user)).first()
-        if user is None:
-            raise PermitsError(f"no user {args.user}", code="not_found")
-        organisation = session.get(Organisation, user.organisation_id)
-        assert organisation is not None and user.id is not None and organisation.id is not None
-        caller = Caller(
-            user.id,
-            user.username,
-            organisation.id,
-            organisation.code,
-            organisation.kind,
-            user.role_set,
-        )
-        now = utcnow()
-        issued = issue_permit(session, caller=caller, request=request, keystore=keystore, now=now)
-        print(permit_public(issued, now=now).model_dump_json(indent=2))
-    return 0
+    with _engine_and_keys(settings) as (engine, keystore):
+        request = PermitCreate.model_validate_json(Path(args.file).read_text(encoding="utf-8"))
+        with write_session(engine) as session:
+            user = session.exec(select(User).where(User.username == args.user)).first()
+            if user is None:
+                raise PermitsError(f"no user {args.user}", code="not_found")
+            organisation = session.get(Organisation, user.organisation_id)
+            assert organisation is not None and user.id is not None and organisation.id is not None
+            caller = Caller(
+                user.id,
+                user.username,
+                organisation.id,
+                organisation.code,
+                organisation.kind,
+                user.role_set,
+            )
+            now = utcnow()
+            issued = issue_permit(
+                session, caller=caller, request=request, keystore=keystore, now=now
+            )
+            print(permit_public(issued, now=now).model_dump_json(indent=2))
+        return 0
 
 
-def _organisation(session: Session, code: str):  # type: ignore[no-untyped-def]
+def _organisation(session: Session, code: str) -> Organisation:
     from permits.organisations.models import Organisation
 
     organisation = session.exec(
@@ -124,49 +137,56 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     from permits.trust import keys
     from permits.trust.models import IssuerKey
 
-    engine, keystore = _engine_and_keys(settings)
-    now = utcnow()
-    with Session(engine, expire_on_commit=False) as session:
-        if args.keys_command == "create":
-            key = keys.create_key(
-                session,
-                organisation=_organisation(session, args.org),
-                keystore=keystore,
-                now=now,
-                actor=None,
-            )
-            print(f"{key.kid} {key.status}")
-        elif args.keys_command == "rotate":
-            key = keys.rotate_key(
-                session,
-                organisation=_organisation(session, args.org),
-                keystore=keystore,
-                now=now,
-                actor=None,
-            )
-            print(
-                f"{key.kid} {key.status} (the previous key is retired and verifies until its permits expire)"
-            )
-        elif args.keys_command == "approve":
-            print(f"{keys.approve_key(session, kid=args.kid, now=now, actor=None).kid} active")
-        elif args.keys_command == "revoke":
-            keys.revoke_key(
-                session, kid=args.kid, keystore=keystore, now=now, actor=None, reason=args.reason
-            )
-            print(f"{args.kid} revoked; export the lists so checkpoints learn it")
-        else:
-            query = select(IssuerKey, Organisation).where(
-                Organisation.id == IssuerKey.organisation_id
-            )
-            if args.org:
-                query = query.where(Organisation.code == args.org.upper())
-            for key, organisation in session.exec(
-                query.order_by(Organisation.code, IssuerKey.created_at)
-            ).all():
-                print(
-                    f"{organisation.code:<12} {key.kid} {key.status:<8} created {key.created_at:%Y-%m-%d %H:%M}"
+    with _engine_and_keys(settings) as (engine, keystore):
+        now = utcnow()
+        with write_session(engine) as session:
+            if args.keys_command == "create":
+                key = keys.create_key(
+                    session,
+                    organisation=_organisation(session, args.org),
+                    keystore=keystore,
+                    now=now,
+                    actor=None,
                 )
-    return 0
+                print(f"{key.kid} {key.status}")
+            elif args.keys_command == "rotate":
+                key = keys.rotate_key(
+                    session,
+                    organisation=_organisation(session, args.org),
+                    keystore=keystore,
+                    now=now,
+                    actor=None,
+                )
+                print(
+                    f"{key.kid} {key.status} "
+                    "(the previous key is retired and verifies until its permits expire)"
+                )
+            elif args.keys_command == "approve":
+                print(f"{keys.approve_key(session, kid=args.kid, now=now, actor=None).kid} active")
+            elif args.keys_command == "revoke":
+                keys.revoke_key(
+                    session,
+                    kid=args.kid,
+                    keystore=keystore,
+                    now=now,
+                    actor=None,
+                    reason=args.reason,
+                )
+                print(f"{args.kid} revoked; export the lists so checkpoints learn it")
+            else:
+                query = select(IssuerKey, Organisation).where(
+                    Organisation.id == IssuerKey.organisation_id
+                )
+                if args.org:
+                    query = query.where(Organisation.code == args.org.upper())
+                for key, organisation in session.exec(
+                    query.order_by(col(Organisation.code), col(IssuerKey.created_at))
+                ).all():
+                    print(
+                        f"{organisation.code:<12} {key.kid} {key.status:<8} "
+                        f"created {key.created_at:%Y-%m-%d %H:%M}"
+                    )
+        return 0
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
@@ -174,21 +194,21 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from permits.policy.service import policy_at
     from permits.trust.lists import export_lists
 
-    engine, keystore = _engine_and_keys(settings)
-    now = utcnow()
-    out = Path(args.out) if args.out else settings.lists_dir
-    with Session(engine, expire_on_commit=False) as session:
-        paths = export_lists(
-            session,
-            out_dir=out,
-            keystore=keystore,
-            policy=policy_at(session, now),
-            now=now,
-            refresh_after=timedelta(seconds=0),
-        )
-    for path in paths:
-        print(path)
-    return 0
+    with _engine_and_keys(settings) as (engine, keystore):
+        now = utcnow()
+        out = Path(args.out) if args.out else settings.lists_dir
+        with write_session(engine) as session:
+            paths = export_lists(
+                session,
+                out_dir=out,
+                keystore=keystore,
+                policy=policy_at(session, now),
+                now=now,
+                refresh_after=timedelta(seconds=0),
+            )
+        for path in paths:
+            print(path)
+        return 0
 
 
 def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
@@ -196,17 +216,21 @@ def cmd_policy(args: argparse.Namespace, settings: Settings) -> int:
     from permits.policy.models import PolicyVersion
     from permits.policy.service import add_version, read_policy_file
 
-    engine, _ = _engine_and_keys(settings)
-    with Session(engine, expire_on_commit=False) as session:
-        if args.policy_command == "load":
-            row = add_version(
-                session, document=read_policy_file(Path(args.file)), now=utcnow(), actor=None
-            )
-            print(f"policy version {row.version} in force from {row.effective_from.isoformat()}")
-        else:
-            for row in session.exec(select(PolicyVersion).order_by(PolicyVersion.version)).all():
-                print(f"{row.version:>3}  from {row.effective_from.isoformat()}  {row.note}")
-    return 0
+    with _engine_and_keys(settings) as (engine, _):
+        with write_session(engine) as session:
+            if args.policy_command == "load":
+                row = add_version(
+                    session, document=read_policy_file(Path(args.file)), now=utcnow(), actor=None
+                )
+                print(
+                    f"policy version {row.version} in force from {row.effective_from.isoformat()}"
+                )
+            else:
+                for row in session.exec(
+                    select(PolicyVersion).order_by(col(PolicyVersion.version))
+                ).all():
+                    print(f"{row.version:>3}  from {row.effective_from.isoformat()}  {row.note}")
+        return 0
 
 
 def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
@@ -214,15 +238,15 @@ def cmd_token(args: argparse.Namespace, settings: Settings) -> int:
     from permits.accounts.models import User
     from permits.accounts.tokens import create_token
 
-    engine, _ = _engine_and_keys(settings)
-    with Session(engine, expire_on_commit=False) as session:
-        user = session.exec(select(User).where(User.username == args.user)).first()
-        if user is None:
-            raise PermitsError(f"no user {args.user}", code="not_found")
-        token = create_token(session, user=user, role=args.role, name=args.name, now=utcnow())
-        session.commit()
-    print(token)
-    return 0
+    with _engine_and_keys(settings) as (engine, _):
+        with write_session(engine) as session:
+            user = session.exec(select(User).where(User.username == args.user)).first()
+            if user is None:
+                raise PermitsError(f"no user {args.user}", code="not_found")
+            token = create_token(session, user=user, role=args.role, name=args.name, now=utcnow())
+            session.commit()
+        print(token)
+        return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,8 +35,9 @@ class UTCDateTime(TypeDecorator[datetime]):
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """Create an engine for `url`.
 
-    SQLite gets WAL mode, a 30 s busy timeout, foreign keys, and write transactions that
-    start with BEGIN IMMEDIATE, so two writers queue instead of failing on a stale snapshot.
+    SQLite gets WAL mode, a 30 s busy timeout and foreign keys. Its transactions start with
+    a plain BEGIN, so readers never block anyone; a session bound to `writer(engine)` starts
+    with BEGIN IMMEDIATE instead, so two writers queue instead of failing on a stale snapshot.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -64,10 +64,21 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(_WRITER_OPTION)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """Yield a session bound to `engine` and close it afterwards (callers commit)."""
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
+_WRITER_OPTION = "permits_writer"
+
+
+def writer(engine: Engine) -> Engine:
+    """Return `engine` for sessions that write: on SQLite their transactions take the write
+    lock at BEGIN (and wait for it up to the busy timeout); elsewhere it is `engine` as is."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{_WRITER_OPTION: True})
+
+
+def write_session(engine: Engine) -> Session:
+    """Return a new session for a unit of work that writes (see `writer`)."""
+    return Session(writer(engine), expire_on_commit=False)

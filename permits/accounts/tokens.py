@@ -13,7 +13,7 @@ from permits.accounts.models import ApiToken, User
 from permits.errors import NotAuthenticated, NotPermitted
 from permits.organisations.models import Organisation
 
-TOKEN_PREFIX = "pmt_"
+TOKEN_PREFIX = "pmt_"  # noqa: S105 - a prefix, not a secret
 
 
 def _digest(token: str) -> str:

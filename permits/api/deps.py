@@ -12,14 +12,23 @@ from sqlmodel import Session
 from permits.accounts.caller import Caller
 from permits.accounts.tokens import caller_for_token
 from permits.checks.service import VerifierCache
+from permits.db import writer
 from permits.errors import NotAuthenticated
 from permits.settings import Settings
 from permits.trust.keystore import KeyStore
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Yield a database session for one request; closed (and rolled back if open) afterwards."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+    """Yield a database session for one request; closed (and rolled back if open) afterwards.
+
+    A request that may write (any method but GET, HEAD, OPTIONS) gets a writer session.
+    """
+    engine = request.app.state.engine
+    if request.method not in SAFE_METHODS:
+        engine = writer(engine)
+    with Session(engine, expire_on_commit=False) as session:
         yield session
 
 

@@ -55,7 +55,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s", type(exc.orig).__name__)
+        log.warning("database unavailable: %s: %s", type(exc.orig).__name__, exc.orig)
         return JSONResponse(
             _body(
                 [

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
 from permits.audit.models import AuditEvent, AuditHead
@@ -102,8 +102,9 @@ def verify_chain(session: Session, *, batch: int = 5000) -> ChainReport:
         rows = session.exec(
             select(AuditEvent)
             .where(AuditEvent.seq > last_seq)
-            .order_by(AuditEvent.seq)
-            .limit(batch)  # type: ignore[arg-type]
+            .order_by(col(AuditEvent.seq))
+            .limit(batch)
+            .execution_options(populate_existing=True)  # what is stored, not a cached copy
         ).all()
         if not rows:
             break

@@ -70,7 +70,7 @@ def _next_serial(session: Session, organisation: Organisation) -> str:
         update(Organisation)
         .where(col(Organisation.id) == organisation.id)
         .values(next_serial=Organisation.next_serial + 1)
-        .returning(Organisation.next_serial)
+        .returning(col(Organisation.next_serial))
     ).scalar_one()
     return f"{organisation.code}-{number:06d}"
 

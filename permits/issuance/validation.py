@@ -353,7 +353,8 @@ def _validate_schedule(
         errors.add(
             "schedule.valid_until",
             "after_regulation_end",
-            f"{category.slug} permits end by {category.regulation_end.isoformat()} under the regulation",
+            f"{category.slug} permits end by {category.regulation_end.isoformat()} "
+            "under the regulation",
         )
     windows: list[tuple[int, int]] = []
     for index, window in enumerate(schedule.windows):

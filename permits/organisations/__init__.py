@@ -1,1 +1,2 @@
-"""Issuing and overseeing organisations: clinics, village doctors, municipalities, ministry, region."""
+"""Issuing and overseeing organisations: clinics, village doctors, municipalities, ministry,
+region."""

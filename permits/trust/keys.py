@@ -28,7 +28,7 @@ class SigningKey:
 
 
 def bump_list_state(session: Session, kind: str) -> None:
-    """Mark the `kind` list ("trust" or "revocation") as changed, inside the caller's transaction."""
+    """Mark the `kind` list ("trust" or "revocation") as changed, in the caller's transaction."""
     updated = session.execute(
         update(ListState).where(col(ListState.kind) == kind).values(counter=ListState.counter + 1)
     )

@@ -35,7 +35,7 @@ def build_trust_list(
 
     issuers: list[Issuer] = []
     organisations = session.exec(
-        select(Organisation).where(Organisation.active == True).order_by(Organisation.code)
+        select(Organisation).where(col(Organisation.active)).order_by(col(Organisation.code))
     ).all()
     for organisation in organisations:
         keys = session.exec(

@@ -144,3 +144,32 @@ def client(
     app = create_app(settings, engine=engine, keystore=keystore, clock=clock)
     with TestClient(app) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def live_server(
+    settings: Settings, engine: Engine, keystore: KeyStore, clock: Clock, world: World
+) -> Iterator[str]:
+    """The app served over real HTTP on a free port (for the browser); yields its base URL."""
+    from tests.browser import LiveServer
+
+    server = LiveServer(create_app(settings, engine=engine, keystore=keystore, clock=clock))
+    yield server.start().url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """Debian's chromium, headless, through Playwright (skips, or fails in CI, without it)."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def page(browser: object) -> Iterator[object]:
+    """A fresh browser context and page (a phone-sized 360x640 screen by default)."""
+    context = browser.new_context(viewport={"width": 360, "height": 640}, locale="ka-GE")  # type: ignore[attr-defined]
+    yield context.new_page()
+    context.close()

@@ -14,6 +14,7 @@ from permits.checks.routes import router as checks_router
 from permits.checks.service import VerifierCache
 from permits.db import make_engine
 from permits.issuance.routes import router as permits_router
+from permits.ops.install import install_operations
 from permits.settings import Settings, get_settings
 from permits.timezone import utcnow
 from permits.trust.keystore import KeyStore, keystore_for
@@ -47,6 +48,8 @@ def create_app(
     api.include_router(lists_router)
     api.include_router(checks_router)
     app.include_router(api)
+
+    install_operations(app, settings)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

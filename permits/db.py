@@ -32,12 +32,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+PG_CONNECT_TIMEOUT = 5  # seconds: an unreachable database answers 503, not a hung request
+PG_POOL_TIMEOUT = 10  # seconds a request waits for a free connection before 503
+
+
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = 10, max_overflow: int = 20
+) -> Engine:
     """Create an engine for `url`.
 
     SQLite gets WAL mode, a 30 s busy timeout and foreign keys. Its transactions start with
     a plain BEGIN, so readers never block anyone; a session bound to `writer(engine)` starts
     with BEGIN IMMEDIATE instead, so two writers queue instead of failing on a stale snapshot.
+    PostgreSQL gets a pool of `pool_size` (+ `max_overflow` under load) connections checked
+    before use, a connect timeout and a pool timeout, so an outage fails fast and the pool
+    recovers by itself when the server returns.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -48,7 +57,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=PG_POOL_TIMEOUT,
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT},
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -9,10 +9,33 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 
 from permits.errors import FieldError, PermitsError
 
 log = logging.getLogger("permits.api")
+
+
+DATABASE_UNAVAILABLE = "the database is not reachable; try again shortly"
+DATABASE_BUSY = "the database is busy; try again shortly"
+STORAGE_FULL = (
+    "the database has no room left on its disk: nothing was stored; "
+    "tell the administrator, then try again"
+)
+_FULL_MARKERS = ("disk is full", "no space left", "disk full", "could not extend file")
+_BUSY_MARKERS = ("database is locked", "database is busy")
+
+
+def database_problem(exc: DBAPIError) -> tuple[str, str]:
+    """Return (code, message) for a database error: storage_full, database_busy or
+    database_unavailable. The message never repeats the driver's text (it may name hosts)."""
+    text = str(exc.orig).lower()
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    if sqlstate == "53100" or any(marker in text for marker in _FULL_MARKERS):
+        return "storage_full", STORAGE_FULL
+    if any(marker in text for marker in _BUSY_MARKERS):
+        return "database_busy", DATABASE_BUSY
+    return "database_unavailable", DATABASE_UNAVAILABLE
 
 
 def _body(errors: list[FieldError]) -> dict[str, Any]:
@@ -55,19 +78,21 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
-        log.warning("database unavailable: %s: %s", type(exc.orig).__name__, exc.orig)
+        code, message = database_problem(exc)
+        log.warning("%s: %s: %s", code, type(exc.orig).__name__, exc.orig)
         return JSONResponse(
-            _body(
-                [
-                    FieldError(
-                        "",
-                        "database_unavailable",
-                        "the database is not reachable; try again shortly",
-                    )
-                ]
-            ),
+            _body([FieldError("", code, message)]),
             status_code=503,
             headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(SQLAlchemyTimeoutError)
+    async def _pool_exhausted(_request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
+        log.warning("database_busy: no free connection: %s", type(exc).__name__)
+        return JSONResponse(
+            _body([FieldError("", "database_busy", DATABASE_BUSY)]),
+            status_code=503,
+            headers={"Retry-After": "2"},
         )
 
     @app.exception_handler(DBAPIError)

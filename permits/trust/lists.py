@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -198,12 +200,30 @@ def export_lists(
             refresh_after=refresh_after,
         )
         path = out_dir / FILE_NAMES[kind]
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(published.data)
-        tmp.replace(path)
+        write_atomically(path, published.data)
         written.append(path)
     keystore.ensure_root()
     root = out_dir / "root-public-key.pem"
-    root.write_bytes((keystore.directory / "root-public-key.pem").read_bytes())
+    write_atomically(root, (keystore.directory / "root-public-key.pem").read_bytes())
     written.append(root)
     return written
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so that a reader sees the old file or the new one, whole.
+
+    The bytes go to a temporary file of its own in the same folder (two writers never share
+    one), are flushed to disk, and the file is renamed over `path`.
+    """
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.chmod(0o644)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,19 @@
+"""Wires the operations parts into an application (called once by `create_app`)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from permits.ops.headers import SecurityHeadersMiddleware
+from permits.ops.health import router as health_router
+from permits.ops.static import mount_static_lists
+from permits.settings import Settings
+
+
+def install_operations(app: FastAPI, settings: Settings) -> None:
+    """Add security headers to every response, /readyz, and the static lists under /lists/."""
+    app.add_middleware(
+        SecurityHeadersMiddleware, https=settings.public_base_url.startswith("https://")
+    )
+    app.include_router(health_router)
+    mount_static_lists(app, settings.lists_dir)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -79,13 +81,56 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
+    # SQLite lets one writer in at a time, and a writer that finds the lock taken polls for
+    # it with growing sleeps (1, 2, 5, 10 ... ms). Writers of this process therefore queue on
+    # a lock of our own first, which wakes the next one the moment the last one commits; the
+    # busy timeout is left to writers in other processes.
+    write_lock = threading.Lock()
+    holder: list[int] = []  # id() of the raw connection holding `write_lock`, if any
+    do_commit, do_rollback = engine.dialect.do_commit, engine.dialect.do_rollback
+
+    def _release(connection: Any) -> None:
+        raw = getattr(connection, "dbapi_connection", connection)
+        if holder and holder[0] == id(raw):
+            holder.clear()
+            write_lock.release()
+
+    def _commit_then_release(connection: Any) -> None:
+        try:
+            do_commit(connection)
+        finally:
+            _release(connection)
+
+    def _rollback_then_release(connection: Any) -> None:
+        try:
+            do_rollback(connection)
+        finally:
+            _release(connection)
+
+    engine.dialect.do_commit = _commit_then_release  # type: ignore[method-assign,assignment]
+    engine.dialect.do_rollback = _rollback_then_release  # type: ignore[method-assign,assignment]
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        immediate = connection.get_execution_options().get(_WRITER_OPTION)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not connection.get_execution_options().get(_WRITER_OPTION):
+            connection.exec_driver_sql("BEGIN")
+            return
+        if not write_lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            raise OperationalError("BEGIN IMMEDIATE", None, Exception("database is locked"))
+        holder.append(id(connection.connection.dbapi_connection))
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            _release(connection.connection)
+            raise
+
+    @event.listens_for(engine, "close")
+    def _on_close(dbapi_connection: Any, _record: Any) -> None:
+        _release(dbapi_connection)
 
 
 _WRITER_OPTION = "permits_writer"
+SQLITE_BUSY_SECONDS = 30
 
 
 def writer(engine: Engine) -> Engine:

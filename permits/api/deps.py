@@ -63,12 +63,17 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 VerifierCacheDep = Annotated[VerifierCache, Depends(get_verifier_cache)]
 
 
-def get_caller(request: Request, session: SessionDep) -> Caller:
-    """Return the authenticated caller (API bearer token); raise NotAuthenticated otherwise."""
+def get_caller(request: Request) -> Caller:
+    """Return the authenticated caller (API bearer token); raise NotAuthenticated otherwise.
+
+    The token is looked up in a read session of its own, so a request that writes does not
+    hold SQLite's write lock while it authenticates.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
-        return caller_for_token(session, token.strip())
+        with Session(request.app.state.engine) as session:
+            return caller_for_token(session, token.strip())
     raise NotAuthenticated("send an API token as 'Authorization: Bearer <token>'")
 
 

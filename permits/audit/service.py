@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import bindparam, insert, update
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
@@ -22,22 +23,43 @@ def _canonical(payload: dict[str, Any]) -> str:
     )
 
 
+_HASHED_FIELDS = (
+    "seq",
+    "at",
+    "actor_user_id",
+    "actor",
+    "organisation_id",
+    "action",
+    "subject_type",
+    "subject_id",
+    "details",
+)
+
+
+def _chain_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    body = _canonical({name: fields[name] for name in _HASHED_FIELDS})
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
 def event_hash(event: AuditEvent) -> str:
     """Return the SHA-256 (hex) that chains `event` to `event.prev_hash`."""
-    body = _canonical(
-        {
-            "seq": event.seq,
-            "at": event.at.isoformat(),
-            "actor_user_id": event.actor_user_id,
-            "actor": event.actor,
-            "organisation_id": event.organisation_id,
-            "action": event.action,
-            "subject_type": event.subject_type,
-            "subject_id": event.subject_id,
-            "details": event.details,
-        }
-    )
-    return hashlib.sha256((event.prev_hash + body).encode()).hexdigest()
+    fields = {name: getattr(event, name) for name in _HASHED_FIELDS}
+    fields["at"] = event.at.isoformat()
+    return _chain_hash(event.prev_hash, fields)
+
+
+# Built once: these run inside every state change, so they are not rebuilt per call.
+_EVENTS = AuditEvent.__table__  # type: ignore[attr-defined]
+_HEAD = AuditHead.__table__  # type: ignore[attr-defined]
+_ADVANCE_HEAD = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(seq=_HEAD.c.seq + 1)
+    .returning(_HEAD.c.seq, _HEAD.c.last_hash)
+)
+_SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("new_hash"))
+_SEED_HEAD = insert(_HEAD)
+_INSERT_EVENT = insert(_EVENTS)
 
 
 def record(
@@ -52,30 +74,33 @@ def record(
 ) -> AuditEvent:
     """Append one event to the chain inside the caller's transaction (the caller commits).
 
-    The chain head row is locked first, so concurrent writers take turns and the chain
-    has no forks.
+    The chain head row is updated first (which locks it until commit), so concurrent
+    writers take turns and the chain has no forks.
     """
-    head = session.exec(select(AuditHead).where(AuditHead.id == 1).with_for_update()).first()
-    if head is None:
-        head = AuditHead(id=1, seq=0, last_hash=GENESIS)
-    event = AuditEvent(
-        seq=head.seq + 1,
-        at=at.astimezone(UTC),
-        actor_user_id=actor.user_id if actor else None,
-        actor=actor.label() if actor else "system",
-        organisation_id=actor.organisation_id if actor else None,
-        action=action,
-        subject_type=subject_type,
-        subject_id=subject_id,
-        details=_canonical(details or {}),
-        prev_hash=head.last_hash,
-        hash="",
-    )
-    event.hash = event_hash(event)
-    head.seq, head.last_hash = event.seq, event.hash
-    session.add(head)
-    session.add(event)
-    return event
+    connection = session.connection()
+    head = connection.execute(_ADVANCE_HEAD).first()
+    if head is None:  # a database created before the head row was seeded
+        connection.execute(_SEED_HEAD, [{"id": 1, "seq": 1, "last_hash": GENESIS}])
+        seq, prev_hash = 1, GENESIS
+    else:
+        seq, prev_hash = head
+    at_utc = at.astimezone(UTC)
+    row: dict[str, Any] = {
+        "seq": seq,
+        "at": at_utc.isoformat(),
+        "actor_user_id": actor.user_id if actor else None,
+        "actor": actor.label() if actor else "system",
+        "organisation_id": actor.organisation_id if actor else None,
+        "action": action,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "details": _canonical(details or {}),
+    }
+    row["hash"] = _chain_hash(prev_hash, row)
+    row["prev_hash"], row["at"] = prev_hash, at_utc
+    connection.execute(_SET_HEAD_HASH, {"new_hash": row["hash"]})
+    connection.execute(_INSERT_EVENT, [row])
+    return AuditEvent.model_construct(**row)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import bindparam, func, insert, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -65,21 +66,24 @@ def _organisation(session: Session, organisation_id: int) -> Organisation:
     return organisation
 
 
+_ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
+_NEXT_SERIAL = (
+    update(_ORGANISATIONS)
+    .where(_ORGANISATIONS.c.id == bindparam("organisation_id"))
+    .values(next_serial=_ORGANISATIONS.c.next_serial + 1)
+    .returning(_ORGANISATIONS.c.next_serial)
+)
+_INSERT_PERMIT = insert(Permit.__table__)  # type: ignore[attr-defined]
+_INSERT_PERSON = insert(PermitPerson.__table__)  # type: ignore[attr-defined]
+
+
 def _next_serial(session: Session, organisation: Organisation) -> str:
-    number = session.execute(
-        update(Organisation)
-        .where(col(Organisation.id) == organisation.id)
-        .values(next_serial=Organisation.next_serial + 1)
-        .returning(col(Organisation.next_serial))
-    ).scalar_one()
+    number = (
+        session.connection()
+        .execute(_NEXT_SERIAL, {"organisation_id": organisation.id})
+        .scalar_one()
+    )
     return f"{organisation.code}-{number:06d}"
-
-
-def _new_cti(session: Session) -> bytes:
-    while True:
-        cti = secrets.token_bytes(5)
-        if session.exec(select(Permit.id).where(Permit.cti == cti.hex())).first() is None:
-            return cti
 
 
 def _store(
@@ -94,72 +98,78 @@ def _store(
     replaces: Permit | None = None,
     idempotency_key: str | None = None,
 ) -> tuple[Permit, list[PermitPerson]]:
+    """Sign the permit and write its row, its persons and its audit record (no commit).
+
+    The hot path of issuing: plain INSERT statements, no ORM unit of work. A clash of the
+    random permit id or holder token surfaces as IntegrityError at INSERT, and the caller
+    retries with new ones.
+    """
     key = signing_key(session, organisation=organisation, keystore=keystore)
     serial = _next_serial(session, organisation)
-    cti = _new_cti(session)
+    cti = secrets.token_bytes(5)
     qr_text = sign_claims(claims_for(validated, permit_id=cti), key=key)
     assert organisation.id is not None
-    permit = Permit(
-        cti=cti.hex(),
-        serial=serial,
-        category=validated.category.slug,
-        policy_version=policy_number,
-        organisation_id=organisation.id,
-        issued_by_user_id=caller.user_id,
-        kid=key.kid.hex(),
-        status=ACTIVE,
-        valid_from=validated.valid_from,
-        valid_until=validated.valid_until,
-        windows=[list(w) for w in validated.windows],
-        weekdays=validated.weekdays,
-        vehicle_kind=validated.vehicle_kind,
-        make_model=validated.make_model,
-        plate=validated.plate,
-        plate_freeform=validated.plate_freeform,
-        route_from_address=validated.route_from_address,
-        route_from_municipality=validated.route_from_municipality,
-        route_to_address=validated.route_to_address,
-        route_to_municipality=validated.route_to_municipality,
-        route_note=validated.route_note,
-        purpose_detail=validated.purpose_detail,
-        beneficiary=validated.beneficiary,
-        reference_document=validated.reference_document,
-        qr_text=qr_text,
-        holder_token=secrets.token_urlsafe(16),
-        idempotency_key=idempotency_key,
-        issued_at=now,
-        replaces_id=replaces.id if replaces else None,
-    )
-    session.add(permit)
-    session.flush()
-    persons = [
-        PermitPerson(
-            permit_id=permit.id,
-            position=index,
-            role=p.role,
-            first_name=p.first_name,
-            last_name=p.last_name,
-            document=p.document,
-            foreign_document=p.foreign_document,
-            job_position=p.job_position,
-        )
+    values: dict[str, Any] = {
+        "id": uuid.uuid4(),
+        "cti": cti.hex(),
+        "serial": serial,
+        "category": validated.category.slug,
+        "policy_version": policy_number,
+        "organisation_id": organisation.id,
+        "issued_by_user_id": caller.user_id,
+        "kid": key.kid.hex(),
+        "status": ACTIVE,
+        "valid_from": validated.valid_from,
+        "valid_until": validated.valid_until,
+        "windows": [list(w) for w in validated.windows],
+        "weekdays": validated.weekdays,
+        "vehicle_kind": validated.vehicle_kind,
+        "make_model": validated.make_model,
+        "plate": validated.plate,
+        "plate_freeform": validated.plate_freeform,
+        "route_from_address": validated.route_from_address,
+        "route_from_municipality": validated.route_from_municipality,
+        "route_to_address": validated.route_to_address,
+        "route_to_municipality": validated.route_to_municipality,
+        "route_note": validated.route_note,
+        "purpose_detail": validated.purpose_detail,
+        "beneficiary": validated.beneficiary,
+        "reference_document": validated.reference_document,
+        "qr_text": qr_text,
+        "holder_token": secrets.token_urlsafe(16),
+        "idempotency_key": idempotency_key,
+        "issued_at": now,
+        "replaces_id": replaces.id if replaces else None,
+    }
+    session.connection().execute(_INSERT_PERMIT, [values])
+    person_rows: list[dict[str, Any]] = [
+        {
+            "permit_id": values["id"],
+            "position": index,
+            "role": p.role,
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "document": p.document,
+            "foreign_document": p.foreign_document,
+            "job_position": p.job_position,
+        }
         for index, p in enumerate(validated.persons)
     ]
-    session.add_all(persons)
+    session.connection().execute(_INSERT_PERSON, person_rows)
     record(
         session,
         actor=caller,
         action="permit.replace" if replaces else "permit.issue",
         subject_type="permit",
-        subject_id=str(permit.id),
+        subject_id=str(values["id"]),
         at=now,
         details={
             "serial": serial,
-            "category": permit.category,
+            "category": validated.category.slug,
             **({"replaces": str(replaces.id)} if replaces else {}),
         },
     )
-    return permit, persons
+    return Permit(**values), [PermitPerson(**row) for row in person_rows]
 
 
 def issue_permit(
@@ -180,16 +190,9 @@ def issue_permit(
     caller.require_any(ISSUING_ROLES)
     organisation = _organisation(session, caller.organisation_id)
     if idempotency_key is not None:
-        existing = session.exec(
-            select(Permit)
-            .where(Permit.organisation_id == organisation.id)
-            .where(Permit.idempotency_key == idempotency_key)
-        ).first()
-        if existing is not None:
-            session.rollback()
-            return IssuedPermit(
-                existing, persons_of(session, existing.id), organisation, ("idempotent_replay",)
-            )
+        replay = _idempotent_replay(session, organisation, idempotency_key)
+        if replay is not None:
+            return replay
     policy = policy_at(session, now)
     validated = validate_permit(request, policy=policy, organisation=organisation, now=now)
     for attempt in range(3):
@@ -208,9 +211,30 @@ def issue_permit(
             return IssuedPermit(permit, persons, organisation, validated.warnings)
         except IntegrityError:
             session.rollback()
-            if idempotency_key is not None or attempt == 2:
+            if idempotency_key is not None:
+                # A concurrent request with the same key committed first: answer with its permit.
+                replay = _idempotent_replay(session, organisation, idempotency_key)
+                if replay is not None:
+                    return replay
+            if attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def _idempotent_replay(
+    session: Session, organisation: Organisation, idempotency_key: str
+) -> IssuedPermit | None:
+    existing = session.exec(
+        select(Permit)
+        .where(Permit.organisation_id == organisation.id)
+        .where(Permit.idempotency_key == idempotency_key)
+    ).first()
+    if existing is None:
+        return None
+    session.rollback()
+    return IssuedPermit(
+        existing, persons_of(session, existing.id), organisation, ("idempotent_replay",)
+    )
 
 
 def _editable(session: Session, caller: Caller, permit_id: uuid.UUID) -> Permit:

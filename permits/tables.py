@@ -7,6 +7,7 @@ from permits.audit.models import AuditEvent, AuditHead
 from permits.checks.models import Check
 from permits.issuance.models import Permit, PermitPerson
 from permits.organisations.models import Organisation
+from permits.oversight.models import Checkpoint
 from permits.policy.models import PolicyVersion
 from permits.trust.models import IssuerKey, ListState, PublishedList
 
@@ -17,6 +18,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "Check",
+    "Checkpoint",
     "IssuerKey",
     "ListState",
     "Organisation",

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import Index, Table
 from sqlmodel import Field, SQLModel
+
+from permits.checks.models import Check
+from permits.issuance.models import Permit
 
 from permits.db import UTCDateTime
 
@@ -29,3 +33,21 @@ class Checkpoint(SQLModel, table=True):
     def name(self, language: str) -> str:
         """Return the checkpoint's name in `language` (ka, az or en)."""
         return {"ka": self.name_ka, "az": self.name_az}.get(language, self.name_en)
+
+
+# Indexes that the administration's queries need on the spine's tables, declared here (next to
+# migration 0002_admin, which creates them) so that the models and the migrations agree.
+_permit: Table = Permit.__table__  # type: ignore[attr-defined]
+_check: Table = Check.__table__  # type: ignore[attr-defined]
+Index(
+    "ix_admin_permit_issued",
+    _permit.c.issued_at,
+    _permit.c.category,
+    _permit.c.organisation_id,
+    _permit.c.route_to_municipality,
+    _permit.c.status,
+    _permit.c.valid_until,
+)
+Index("ix_admin_permit_kid", _permit.c.kid, _permit.c.status)
+Index("ix_admin_check_at", _check.c.checked_at, _check.c.checkpoint, _check.c.result)
+Index("ix_admin_check_permit_at", _check.c.permit_id, _check.c.checked_at)

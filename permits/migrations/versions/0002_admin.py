@@ -53,9 +53,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_admin_check_at", ["checked_at", "checkpoint", "result"], unique=False
         )
-        batch_op.create_index(
-            "ix_admin_check_permit_at", ["permit_id", "checked_at"], unique=False
-        )
+        batch_op.create_index("ix_admin_check_permit_at", ["permit_id", "checked_at"], unique=False)
 
 
 def downgrade() -> None:

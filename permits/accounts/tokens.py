@@ -6,7 +6,8 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import bindparam, select
+from sqlmodel import Session
 
 from permits.accounts.caller import Caller
 from permits.accounts.models import ApiToken, User
@@ -51,29 +52,50 @@ def revoke_token(session: Session, *, token_id: int, now: datetime) -> None:
         session.add(row)
 
 
+_TOKENS = ApiToken.__table__  # type: ignore[attr-defined]
+_USERS = User.__table__  # type: ignore[attr-defined]
+_ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
+_TOKEN_CALLER = (
+    select(
+        _TOKENS.c.role,
+        _TOKENS.c.revoked_at,
+        _USERS.c.id.label("user_id"),
+        _USERS.c.username,
+        _USERS.c.roles,
+        _USERS.c.active.label("user_active"),
+        _ORGANISATIONS.c.id.label("organisation_id"),
+        _ORGANISATIONS.c.code,
+        _ORGANISATIONS.c.kind,
+        _ORGANISATIONS.c.active.label("org_active"),
+    )
+    .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+    .join(_ORGANISATIONS, _ORGANISATIONS.c.id == _TOKENS.c.organisation_id)
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
+)
+
+
 def caller_for_token(session: Session, token: str) -> Caller:
     """Return the caller a bearer token stands for; raise NotAuthenticated if it is not valid."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         raise NotAuthenticated("invalid token")
-    row = session.exec(
-        select(ApiToken, User, Organisation)
-        .where(ApiToken.token_hash == _digest(token))
-        .where(User.id == ApiToken.user_id)
-        .where(Organisation.id == ApiToken.organisation_id)
-    ).first()
+    row = (
+        session.connection()
+        .execute(_TOKEN_CALLER, {"token_hash": _digest(token)})
+        .mappings()
+        .first()
+    )
     if row is None:
         raise NotAuthenticated("invalid token")
-    api_token, user, organisation = row
-    if api_token.revoked_at is not None or not user.active or not organisation.active:
+    if row["revoked_at"] is not None or not row["user_active"] or not row["org_active"]:
         raise NotAuthenticated("token revoked")
-    if api_token.role not in user.role_set:
+    roles = frozenset(r for r in row["roles"].split(",") if r)
+    if row["role"] not in roles:
         raise NotAuthenticated("token role no longer held")
-    assert user.id is not None and organisation.id is not None
     return Caller(
-        user_id=user.id,
-        username=user.username,
-        organisation_id=organisation.id,
-        organisation_code=organisation.code,
-        organisation_kind=organisation.kind,
-        roles=frozenset({api_token.role}),
+        user_id=row["user_id"],
+        username=row["username"],
+        organisation_id=row["organisation_id"],
+        organisation_code=row["code"],
+        organisation_kind=row["kind"],
+        roles=frozenset({row["role"]}),
     )

@@ -59,14 +59,25 @@ def permit_control_code(permit: Permit) -> str:
     return control_code(bytes.fromhex(permit.cti))
 
 
-def _organisation(session: Session, organisation_id: int) -> Organisation:
-    organisation = session.get(Organisation, organisation_id)
-    if organisation is None or not organisation.active:
-        raise NotPermitted("the organisation is not active")
-    return organisation
-
-
 _ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
+_SELECT_ORGANISATION = select(_ORGANISATIONS).where(
+    _ORGANISATIONS.c.id == bindparam("organisation_id")
+)
+
+
+def _organisation(session: Session, organisation_id: int) -> Organisation:
+    """The caller's organisation as a read-only snapshot (not tracked by the session)."""
+    row = (
+        session.connection()
+        .execute(_SELECT_ORGANISATION, {"organisation_id": organisation_id})
+        .mappings()
+        .first()
+    )
+    if row is None or not row["active"]:
+        raise NotPermitted("the organisation is not active")
+    return Organisation.model_construct(**row)
+
+
 _NEXT_SERIAL = (
     update(_ORGANISATIONS)
     .where(_ORGANISATIONS.c.id == bindparam("organisation_id"))
@@ -169,7 +180,9 @@ def _store(
             **({"replaces": str(replaces.id)} if replaces else {}),
         },
     )
-    return Permit(**values), [PermitPerson(**row) for row in person_rows]
+    return Permit.model_construct(**values), [
+        PermitPerson.model_construct(**row) for row in person_rows
+    ]
 
 
 def issue_permit(

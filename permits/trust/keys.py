@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
@@ -165,13 +165,21 @@ def _get(session: Session, kid: str) -> IssuerKey:
     return key
 
 
+_KEYS = IssuerKey.__table__  # type: ignore[attr-defined]
+_ACTIVE_KID = select(_KEYS.c.kid).where(
+    _KEYS.c.organisation_id == bindparam("organisation_id"), _KEYS.c.status == ACTIVE
+)
+
+
 def signing_key(session: Session, *, organisation: Organisation, keystore: KeyStore) -> SigningKey:
     """Return the organisation's active signing key; KeyUnavailable when it has none."""
     assert organisation.id is not None
-    key = _active(session, organisation.id)
-    if key is None:
+    kid_hex = (
+        session.connection().execute(_ACTIVE_KID, {"organisation_id": organisation.id}).scalar()
+    )
+    if kid_hex is None:
         raise KeyUnavailable(
             f"{organisation.code} has no active signing key", code="no_signing_key"
         )
-    kid = bytes.fromhex(key.kid)
+    kid = bytes.fromhex(kid_hex)
     return SigningKey(kid=kid, private_key=keystore.issuer_private_key(organisation.code, kid))

@@ -97,8 +97,11 @@ def server_process(
             "PERMITS_KEY_KDF_ROUNDS": "100000",
             **(env or {}),
         }
+        environment["PYTHONPATH"] = str(ROOT)  # this checkout, wherever the venv points
         command = [
-            str(ROOT / ".venv" / "bin" / "permits"),
+            sys.executable,
+            "-m",
+            "permits.cli",
             "serve",
             "--port",
             str(port),

@@ -6,6 +6,8 @@ alphanumeric mode (5.5 bits a character) instead of byte mode (8 bits).
 
 from __future__ import annotations
 
+import struct
+
 import base45
 
 from verifier.errors import MalformedError
@@ -22,20 +24,42 @@ def base45_encode(data: bytes) -> str:
     return base45.b45encode(bytes(data)).decode("ascii")
 
 
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+"""The 45 characters of RFC 9285, in value order."""
+
+_VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
+_PAIR = {a + b: _VALUE[a] + 45 * _VALUE[b] for a in ALPHABET for b in ALPHABET}
+_GROUP_MAX = 0xFFFF  # a group of three characters carries two bytes
+_TAIL_MAX = 0xFF  # a final group of two characters carries one byte
+
+
 def base45_decode(text: str) -> bytes:
     """Return the bytes of the Base45 `text`; raise MalformedError when it is not valid Base45.
 
     Only the 45 upper-case characters of RFC 9285 are accepted, in groups of three (a final
-    group of two), and no group may exceed its byte range.
+    group of two), and no group may exceed its byte range. Written for speed (a checkpoint
+    decodes every scan): one dictionary look-up per character pair, one struct.pack.
     """
     if not isinstance(text, str):
         raise MalformedError("Base45 input must be text")
-    if "\n" in text:  # the base45 package strips trailing newlines; we do not
-        raise MalformedError("not valid Base45: line break")
+    full, rest = divmod(len(text), 3)
+    if rest == 1:
+        raise MalformedError("not valid Base45: a lone character at the end")
     try:
-        return base45.b45decode(text)
-    except (ValueError, TypeError, KeyError, UnicodeError) as exc:
-        raise MalformedError("not valid Base45") from exc
+        groups = [
+            _PAIR[text[i : i + 2]] + 2025 * _VALUE[text[i + 2]] for i in range(0, 3 * full, 3)
+        ]
+        tail = _PAIR[text[3 * full :]] if rest else None
+    except KeyError as exc:
+        raise MalformedError("not valid Base45: a character outside its alphabet") from exc
+    if groups and max(groups) > _GROUP_MAX:
+        raise MalformedError("not valid Base45: a group exceeds two bytes")
+    data = struct.pack(f">{len(groups)}H", *groups)
+    if tail is None:
+        return data
+    if tail > _TAIL_MAX:
+        raise MalformedError("not valid Base45: the final group exceeds one byte")
+    return data + bytes((tail,))
 
 
 def encode_qr_text(cose_bytes: bytes) -> str:

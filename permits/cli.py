@@ -41,6 +41,9 @@ def _init(settings: Settings, *, demo: bool) -> None:
 
     with _engine_and_keys(settings) as (engine, keystore):
         report = initialise(engine, keystore=keystore, now=utcnow(), demo=demo)
+        from permits.oversight.cli import load_default_checkpoints
+
+        load_default_checkpoints(engine)
         if report.created_root:
             print(f"created the regional root key under {settings.keys_dir}/root/")
         if report.loaded_policy:
@@ -324,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace a database that already holds permits"
     )
     restore.set_defaults(func=cmd_restore)
+    from permits.oversight.cli import add_admin_commands
+
+    add_admin_commands(sub)
     return parser
 
 

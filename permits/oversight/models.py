@@ -9,9 +9,8 @@ from sqlalchemy import Index, Table
 from sqlmodel import Field, SQLModel
 
 from permits.checks.models import Check
-from permits.issuance.models import Permit
-
 from permits.db import UTCDateTime
+from permits.issuance.models import Permit
 
 
 class Checkpoint(SQLModel, table=True):

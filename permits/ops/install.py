@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.orm import configure_mappers
 
 from permits.ops.headers import SecurityHeadersMiddleware
 from permits.ops.health import router as health_router
@@ -11,7 +12,15 @@ from permits.settings import Settings
 
 
 def install_operations(app: FastAPI, settings: Settings) -> None:
-    """Add security headers to every response, /readyz, and the static lists under /lists/."""
+    """Add security headers to every response, /readyz, and the static lists under /lists/.
+
+    Also configures the ORM mappers now: a fresh worker process whose first request builds
+    a model with `model_construct` (the issuing hot path) would otherwise meet unconfigured
+    attributes and fail.
+    """
+    import permits.tables  # noqa: F401 - every model, so that every mapper is configured
+
+    configure_mappers()
     app.add_middleware(
         SecurityHeadersMiddleware, https=settings.public_base_url.startswith("https://")
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy.engine import Engine
 
 from permits import __version__
+from permits.api.docs import install_api_docs
 from permits.api.errors import install_error_handlers
 from permits.checks.routes import router as checks_router
 from permits.checks.service import VerifierCache
@@ -34,6 +35,8 @@ def create_app(
         title="permits",
         version=__version__,
         description="Signed movement permits: issue, sign, verify offline, revoke.",
+        docs_url=None,  # served by permits.api.docs from our own files, not a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
@@ -43,6 +46,7 @@ def create_app(
         app.state.keystore, timedelta(seconds=settings.list_refresh_seconds)
     )
     install_error_handlers(app)
+    install_api_docs(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(permits_router)
     api.include_router(lists_router)

@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from permits.audit.models import AuditEvent
 from permits.issuance.models import Permit, PermitPerson
+from permits.issuance.plates import format_plate
 from permits.organisations.models import Organisation
 from permits.trust.keystore import KeyStore
 from tests.conftest import Clock, local
@@ -56,6 +57,8 @@ def test_an_issued_permit_of_each_core_category_verifies(
         claims.persons[0].name
         == f"{permit['persons'][0]['first_name']} {permit['persons'][0]['last_name']}"
     )
+    assert permit["vehicle"]["plate"] == format_plate(claims.plate or "")  # shown AB-123-CD
+    assert permit["vehicle"]["plate"].count("-") == 2
 
 
 def test_medical_detail_and_addresses_never_reach_the_qr(
@@ -285,6 +288,7 @@ def test_free_form_plate_is_accepted_and_flagged(
     body["vehicle"]["plate"] = "TBS 1234"
     permit = issue(client, world, body)
     assert permit["vehicle"]["plate_freeform"] is True and "plate_freeform" in permit["warnings"]
+    assert permit["vehicle"]["plate"] == "TBS1234"
     claims = verify_now(client, keystore, permit["qr_text"], clock()).claims
     assert claims is not None and claims.plate == "TBS1234" and claims.plate_freeform
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from permits.issuance.plates import format_plate
 from permits.issuance.schemas import (
     OrganisationRef,
     PermitPublic,
@@ -51,7 +52,7 @@ def permit_public(issued: IssuedPermit, *, now: datetime) -> PermitPublic:
         else VehicleOut(
             kind=permit.vehicle_kind,
             make_model=permit.make_model,
-            plate=permit.plate,
+            plate=format_plate(permit.plate) if permit.plate else None,
             plate_freeform=permit.plate_freeform,
         ),
         route=RouteOut(

@@ -138,7 +138,7 @@ def permit_history(
                 f"{place.name(language) if place else check.checkpoint}: {check.result}",
             )
         )
-    events.sort(key=lambda e: (e.at, e.audit_seq or 0))
+    events.sort(key=lambda e: (e.at, e.audit_seq if e.audit_seq is not None else 10**12))
     return PermitHistory(
         issued=issued,
         status=effective_status(permit, now),

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from permits import __version__
 from permits.api.docs import install_api_docs
 from permits.api.errors import install_error_handlers
+from permits.checkpoint.routes import router as checkpoint_router
 from permits.checks.routes import router as checks_router
 from permits.checks.service import VerifierCache
 from permits.db import make_engine
@@ -52,6 +53,7 @@ def create_app(
     api.include_router(lists_router)
     api.include_router(checks_router)
     app.include_router(api)
+    app.include_router(checkpoint_router)  # the checkpoint verifier app at /verify/
 
     install_operations(app, settings)
 

@@ -5,8 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from permits.api.deps import CallerDep, NowDep, SessionDep, VerifierCacheDep
-from permits.checks.schemas import PersonView, VerifyIn, VerifyOut
-from permits.checks.service import verify_online
+from permits.checks.schemas import (
+    DeviceChecksIn,
+    DeviceChecksOut,
+    PersonView,
+    VerifyIn,
+    VerifyOut,
+)
+from permits.checks.service import upload_device_checks, verify_online
 from permits.issuance.plates import format_plate
 
 router = APIRouter(tags=["checks"])
@@ -61,3 +67,13 @@ def verify(
         out.windows = [[w.start, w.end] for w in claims.windows]
         out.weekdays = claims.weekdays
     return out
+
+
+@router.post("/checks/device", response_model=DeviceChecksOut)
+def upload_device_checks_route(
+    body: DeviceChecksIn, session: SessionDep, caller: CallerDep, now: NowDep
+) -> DeviceChecksOut:
+    """Upload the checks a checkpoint device recorded offline (officer's token; idempotent
+    per device_check_id: records already stored come back as duplicates)."""
+    outcome = upload_device_checks(session, caller=caller, checks=body.checks, now=now)
+    return DeviceChecksOut(stored=outcome.stored, duplicates=outcome.duplicates)

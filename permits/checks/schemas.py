@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class VerifyIn(BaseModel):
@@ -46,3 +48,48 @@ class VerifyOut(BaseModel):
     weekdays: int | None = None
     warnings: list[str] = Field(default_factory=list)
     check_id: int
+
+
+DEVICE_RESULTS = Literal[
+    "valid",
+    "malformed",
+    "unknown_issuer",
+    "bad_signature",
+    "category_not_allowed",
+    "not_yet_valid",
+    "expired",
+    "outside_window",
+    "revoked",
+    "replaced",
+]
+
+
+class DeviceCheckIn(BaseModel):
+    """One scan recorded on a checkpoint device while it verified offline.
+
+    It carries no names or personal numbers: only the permit id (cti), the verdict, when and
+    where. `device_check_id` is made by the device (a random UUID) and makes uploads
+    idempotent: sending the same record again stores nothing new.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    device_check_id: str = Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")
+    checked_at: AwareDatetime
+    checkpoint: str = Field(min_length=1, max_length=100)
+    result: DEVICE_RESULTS
+    reason: str = Field(default="", max_length=300)
+    cti: str | None = Field(default=None, pattern=r"^[0-9a-f]{10}$")
+
+
+class DeviceChecksIn(BaseModel):
+    """A batch of device check records (at most 500 per request)."""
+
+    model_config = ConfigDict(extra="forbid")
+    checks: list[DeviceCheckIn] = Field(min_length=1, max_length=500)
+
+
+class DeviceChecksOut(BaseModel):
+    """Which records were stored now and which the server already had (both are done)."""
+
+    stored: list[str]
+    duplicates: list[str]

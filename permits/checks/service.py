@@ -7,12 +7,14 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
 from permits.accounts.roles import CHECKING_ROLES
 from permits.checks.models import Check
-from permits.errors import FieldError, ValidationFailed
+from permits.checks.schemas import DeviceCheckIn
+from permits.errors import Conflict, FieldError, ValidationFailed
 from permits.issuance.models import Permit
 from permits.policy.service import policy_at
 from permits.trust.keystore import KeyStore
@@ -188,3 +190,84 @@ def _record(
     session.add(check)
     session.commit()
     return OnlineCheck(result, permit, check)
+
+
+DEVICE_CLOCK_SKEW = timedelta(minutes=10)
+"""How far in the future a device's clock may put a check before the upload is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceUpload:
+    """The outcome of one upload: ids stored now, and ids the server already had."""
+
+    stored: list[str]
+    duplicates: list[str]
+
+
+def upload_device_checks(
+    session: Session, *, caller: Caller, checks: list[DeviceCheckIn], now: datetime
+) -> DeviceUpload:
+    """Store checks that a checkpoint device made offline, as the calling officer's.
+
+    Idempotent per `device_check_id`: a record the server already holds (from an earlier
+    upload that the device did not hear back from) is reported as a duplicate and left as it
+    is. Everything is validated first; a batch with one bad record stores nothing. The permit
+    row is linked when the server knows the permit id (cti).
+    """
+    caller.require_any(CHECKING_ROLES)
+    errors = [
+        FieldError(
+            f"checks[{i}].checked_at",
+            "checked_in_future",
+            "the check is dated in the future: set the device's clock",
+        )
+        for i, check in enumerate(checks)
+        if check.checked_at > now + DEVICE_CLOCK_SKEW
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    unique: dict[str, DeviceCheckIn] = {}
+    for check in checks:
+        unique.setdefault(check.device_check_id, check)
+    for _attempt in range(2):
+        known = set(
+            session.exec(
+                select(Check.device_check_id).where(col(Check.device_check_id).in_(list(unique)))
+            ).all()
+        )
+        fresh = [check for key, check in unique.items() if key not in known]
+        ctis = {check.cti for check in fresh if check.cti}
+        permits = (
+            dict(
+                session.exec(
+                    select(Permit.cti, Permit.id).where(col(Permit.cti).in_(list(ctis)))
+                ).all()
+            )
+            if ctis
+            else {}
+        )
+        for check in fresh:
+            session.add(
+                Check(
+                    permit_id=permits.get(check.cti) if check.cti else None,
+                    cti=check.cti,
+                    checked_at=check.checked_at,
+                    recorded_at=now,
+                    checkpoint=check.checkpoint,
+                    officer_user_id=caller.user_id,
+                    result=check.result,
+                    reason=check.reason,
+                    source="device",
+                    device_check_id=check.device_check_id,
+                )
+            )
+        try:
+            session.commit()
+        except IntegrityError:  # another upload of the same records won the race: look again
+            session.rollback()
+            continue
+        return DeviceUpload(
+            stored=[check.device_check_id for check in fresh],
+            duplicates=[key for key in unique if key in known],
+        )
+    raise Conflict("the same checks are being uploaded at this moment; try again")

@@ -21,6 +21,8 @@ from permits.settings import Settings, get_settings
 from permits.timezone import utcnow
 from permits.trust.keystore import KeyStore, keystore_for
 from permits.trust.routes import router as lists_router
+from permits.web.install import install_web
+from permits.workspace.routes import router as workspace_router
 
 
 def create_app(
@@ -56,6 +58,11 @@ def create_app(
     app.include_router(checkpoint_router)  # the checkpoint verifier app at /verify/
 
     install_operations(app, settings)
+    install_web(app)  # pages: /static/web, /language, /login, /logout, /account/password
+    app.include_router(workspace_router)
+    from permits.review.pages import install_admin
+
+    install_admin(app)  # the regional administration's pages under /admin
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

@@ -1,0 +1,1 @@
+"""The clinic and agency workspace: issuing pages, the register, bulk issuance, users."""

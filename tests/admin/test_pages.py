@@ -1,0 +1,222 @@
+"""The administration's pages through HTTP: only regional administrators reach them, each
+renders in ka/az/en, forms need CSRF and confirmations that name the count."""
+
+from __future__ import annotations
+
+import io
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from permits.issuance.models import Permit
+from permits.policy.models import PolicyVersion
+from tests.conftest import Clock
+from tests.factories import World, farm_work, medical_staff
+from tests.helpers import issue
+from tests.workspace.web import csrf_of, logged_in, login, set_password
+
+GET_PAGES = [
+    "/admin",
+    "/admin/permits",
+    "/admin/revoke-bulk",
+    "/admin/anomalies",
+    "/admin/organisations",
+    "/admin/lists",
+    "/admin/policy",
+    "/admin/policy/farm_work",
+    "/admin/policy/versions/1",
+    "/admin/checkpoints",
+    "/admin/audit",
+    "/admin/audit?verify=1",
+    "/admin/assets/chart.umd.min.js",
+    "/admin/assets/admin.js",
+]
+
+
+@pytest.mark.parametrize("username", ["doctor", "head", "village", "bolnisi", "ministry", "police"])
+def test_only_regional_administrators_reach_the_admin_pages(
+    client: TestClient, engine: Engine, world: World, username: str
+) -> None:
+    logged_in(client, engine, world, username)
+    for path in GET_PAGES:
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 403, (username, path, response.status_code)
+
+
+def test_without_a_session_admin_pages_go_to_the_login(client: TestClient) -> None:
+    for path in GET_PAGES:
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize("language", ["ka", "az", "en"])
+def test_every_admin_page_renders_for_the_administrator(
+    client: TestClient, engine: Engine, world: World, clock: Clock, language: str
+) -> None:
+    permit = issue(client, world, medical_staff(clock()))
+    logged_in(client, engine, world, "admin")
+    client.get(f"/language/{language}")
+    for path in [*GET_PAGES, f"/admin/permits/{permit['id']}"]:
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+    page = client.get("/admin")
+    assert f'<html lang="{language}">' in page.text
+    assert 'data-chart="chart-days"' in page.text and "chart.umd.min.js" in page.text
+
+
+def test_search_history_and_revoke_one_through_the_pages(
+    client: TestClient, engine: Engine, world: World, clock: Clock
+) -> None:
+    permit = issue(client, world, medical_staff(clock()))
+    issue(client, world, farm_work(clock()), user="bolnisi")
+    logged_in(client, engine, world, "admin")
+    client.get("/language/en")
+    page = client.get("/admin/permits", params={"personal_number": "01024054321"})
+    assert "1 permits found" in page.text and permit["serial"] in page.text
+    page = client.get("/admin/permits", params={"issuer": "BOL-MUNI"})
+    assert "1 permits found" in page.text and permit["serial"] not in page.text
+    history = client.get(f"/admin/permits/{permit['id']}")
+    assert 'data-testid="policy-version"' in history.text and "v1" in history.text
+    refused = client.post(
+        f"/admin/permits/{permit['id']}/revoke",
+        data={"reason": "", "csrf_token": csrf_of(history.text)},
+    )
+    assert refused.status_code == 422 and "Give the reason." in refused.text
+    no_csrf = client.post(f"/admin/permits/{permit['id']}/revoke", data={"reason": "lost"})
+    assert no_csrf.status_code == 403
+    done = client.post(
+        f"/admin/permits/{permit['id']}/revoke",
+        data={"reason": "phone lost", "csrf_token": csrf_of(history.text)},
+    )
+    assert done.status_code == 200 and "revoked" in done.text
+    with Session(engine) as session:
+        stored = session.get(Permit, uuid.UUID(permit["id"]))
+        assert stored is not None and stored.status == "revoked"
+        assert stored.revoke_reason == "phone lost"
+
+    export = client.get("/admin/permits/export.xlsx", params={"group": "issuer"})
+    assert export.status_code == 200
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
+    assert rows[-1][:2] == ("Total", 2)
+
+
+def test_bulk_revoke_page_needs_the_typed_count(
+    client: TestClient, engine: Engine, world: World, clock: Clock
+) -> None:
+    for _ in range(3):
+        issue(client, world, farm_work(clock()), user="bolnisi")
+    logged_in(client, engine, world, "admin")
+    client.get("/language/en")
+    preview = client.get("/admin/revoke-bulk", params={"category": "farm_work"})
+    assert "3 active permits would be revoked" in preview.text
+    token = csrf_of(preview.text)
+    form = {
+        "category": "farm_work",
+        "issuer": "",
+        "confirm_count": "3",
+        "reason": "ended",
+        "csrf_token": token,
+    }
+    wrong = client.post("/admin/revoke-bulk", data={**form, "typed_count": "2"})
+    assert wrong.status_code == 422 and "Type the number of permits to confirm." in wrong.text
+    stale = client.post(
+        "/admin/revoke-bulk", data={**form, "confirm_count": "2", "typed_count": "2"}
+    )
+    assert stale.status_code == 409 and "3 permits are in scope now" in stale.text
+    with Session(engine) as session:
+        assert all(p.status == "active" for p in session.exec(select(Permit)).all())
+    done = client.post("/admin/revoke-bulk", data={**form, "typed_count": "3"})
+    assert done.status_code == 200 and "3 permits revoked" in done.text
+    with Session(engine) as session:
+        assert {p.status for p in session.exec(select(Permit)).all()} == {"revoked"}
+
+
+def test_policy_page_previews_then_saves_a_version(
+    client: TestClient, engine: Engine, world: World, clock: Clock
+) -> None:
+    issue(client, world, farm_work(clock()), user="bolnisi")
+    logged_in(client, engine, world, "admin")
+    client.get("/language/en")
+    page = client.get("/admin/policy/farm_work")
+    effective = (clock() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:00")
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "window_start": ["06:00", "18:00", ""],
+        "window_end": ["08:00", "19:00", ""],
+        "regulation_end": (clock() + timedelta(days=3)).strftime("%Y-%m-%d"),
+        "max_persons": "5",
+        "max_validity_days": "31",
+        "effective_from": effective,
+        "note": "ends sooner",
+    }
+    preview = client.post("/admin/policy/farm_work", data={**form, "action": "preview"})
+    assert preview.status_code == 200
+    assert "1 permit already issued would be shortened" in preview.text
+    unconfirmed = client.post("/admin/policy/farm_work", data={**form, "action": "save"})
+    assert unconfirmed.status_code == 422
+    with Session(engine) as session:
+        assert len(session.exec(select(PolicyVersion)).all()) == 1
+    saved = client.post(
+        "/admin/policy/farm_work", data={**form, "action": "save", "typed_count": "1"}
+    )
+    assert saved.status_code == 200 and "Policy version 2 saved" in saved.text
+    past = client.post(
+        "/admin/policy/farm_work",
+        data={**form, "action": "preview", "effective_from": "2020-01-01T00:00"},
+    )
+    assert past.status_code == 422 and "never before" in past.text
+
+
+def test_key_revoke_page_says_how_many_permits_it_touches(
+    client: TestClient, engine: Engine, world: World, clock: Clock
+) -> None:
+    issue(client, world, medical_staff(clock()))
+    issue(client, world, medical_staff(clock()))
+    logged_in(client, engine, world, "admin")
+    client.get("/language/en")
+    with Session(engine) as session:
+        kid = session.exec(select(Permit.kid)).first()
+    page = client.get(f"/admin/keys/{kid}/revoke")
+    assert "2 live permits were signed with this key" in page.text
+    done = client.post(
+        f"/admin/keys/{kid}/revoke",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "confirm_count": "2",
+            "typed_count": "2",
+            "reason": "stolen laptop",
+        },
+    )
+    assert done.status_code == 200 and "2 permits stop verifying" in done.text
+    published = client.post("/admin/lists", data={"csrf_token": csrf_of(done.text)})
+    assert published.status_code == 200 and "trust-list.cose" in published.text
+    assert re.search(r"Lists published: .*trust-list.cose v\d", published.text)
+
+
+def test_audit_page_points_at_the_first_broken_link(
+    client: TestClient, engine: Engine, world: World, clock: Clock
+) -> None:
+    issue(client, world, medical_staff(clock()))
+    logged_in(client, engine, world, "admin")
+    client.get("/language/en")
+    assert "The chain is intact" in client.get("/admin/audit?verify=1").text
+    from sqlalchemy import text
+
+    with engine.begin() as connection:
+        seq = connection.execute(
+            text("SELECT seq FROM audit_event WHERE action = 'permit.issue'")
+        ).scalar_one()
+        connection.execute(
+            text("UPDATE audit_event SET actor = 'someone' WHERE seq = :s"), {"s": seq}
+        )
+    page = client.get("/admin/audit?verify=1")
+    assert f"The chain is broken at event {seq}" in page.text
+    assert 'data-testid="broken-event"' in page.text
+    set_password(engine, world, "doctor")
+    assert login(client, "doctor").status_code == 200

@@ -1,0 +1,245 @@
+"""The phone image: a PNG about 1080 px wide to send through a messaging app and show at a
+checkpoint. A big QR code, the control code, the plate, the persons, the time of validity and
+the issuer, in the certificate's languages, sized to read on a 5-inch screen.
+
+Valid permits are drawn in grey levels (one byte a pixel: the PNG encodes three times faster
+than colour, and contrast is what matters in sunlight); a permit that is not active is
+drawn in colour, without its QR code, and says so in large type.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+
+from permits.certificates.fonts import BOLD, REGULAR, Face, pillow_font
+from permits.certificates.qrcode import QUIET_ZONE, qr_matrix
+from permits.certificates.textfit import Fitted, fit
+from permits.certificates.view import CertificateView
+
+WIDTH = 1080
+PAD = 48
+INNER = WIDTH - 2 * PAD
+QR_MAX = WIDTH - 2 * 36  # the QR block with its quiet zone
+WIDTH_SLACK = 0.97  # FreeType's hinted advances may run a little wider than the TTF metrics
+
+# Grey levels for valid permits, colours for the others.
+VALID_COLOURS = {"ink": 0, "muted": 80, "rule": 170, "bar": 30, "on_bar": 255, "paper": 255}
+ALERT_COLOURS = {
+    "ink": (17, 17, 17),
+    "muted": (80, 80, 80),
+    "rule": (170, 170, 170),
+    "bar": (176, 0, 32),
+    "on_bar": (255, 255, 255),
+    "paper": (255, 255, 255),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    fitted: Fitted
+    face: Face
+    colour: str
+    top: int
+    align: str = "left"
+    x: int = PAD
+    width: int = INNER
+
+
+class _Layout:
+    """Collects texts and shapes top to bottom, then draws them on an image of the right size."""
+
+    def __init__(self) -> None:
+        self.y = 0
+        self.texts: list[_Text] = []
+        self.rects: list[tuple[tuple[int, int, int, int], str, int]] = []
+
+    def text(
+        self,
+        text: str,
+        *,
+        face: Face = REGULAR,
+        size: int,
+        min_size: int,
+        max_lines: int = 2,
+        colour: str = "ink",
+        align: str = "left",
+        gap: int = 8,
+        x: int = PAD,
+        width: int = INNER,
+    ) -> None:
+        leading_factor = 1.2
+        fitted = fit(
+            text,
+            face,
+            box_width=width * WIDTH_SLACK,
+            box_height=max_lines * size * leading_factor,
+            size=size,
+            min_size=min_size,
+            line_factor=leading_factor,
+            step=2,
+        )
+        fitted = Fitted(fitted.lines, int(fitted.size), round(fitted.leading), fitted.cut)
+        self.texts.append(_Text(fitted, face, colour, self.y, align, x, width))
+        self.y += int(fitted.height) + gap
+
+    def rect(self, box: tuple[int, int, int, int], colour: str, outline: int = 0) -> None:
+        self.rects.append((box, colour, outline))
+
+
+def _words(view: CertificateView, message: str) -> str:
+    return " / ".join(dict.fromkeys(view.each(message)))
+
+
+def _layout(view: CertificateView) -> tuple[_Layout, tuple[int, int, int] | None]:
+    """Lay the image out; return the layout and the QR block (left, top, module) if any."""
+    lay = _Layout()
+    # Header bar: what the permit is for.
+    lay.y = 36
+    lay.text(
+        f"{view.label('Certificate')} · {view.label('Movement permit')}",
+        size=30,
+        min_size=22,
+        max_lines=1,
+        colour="on_bar",
+    )
+    for index, name in enumerate(dict.fromkeys(view.category_names)):
+        lay.text(
+            name,
+            face=BOLD,
+            size=60 if index == 0 else 46,
+            min_size=32,
+            colour="on_bar",
+            gap=4,
+        )
+    lay.y += 28
+    lay.rects.insert(0, ((0, 0, WIDTH, lay.y), "bar", 0))
+    lay.y += 24
+    qr_block = None
+    if view.valid:
+        matrix = qr_matrix(view.qr_text)
+        module = QR_MAX // (matrix.size + 2 * QUIET_ZONE)
+        side = module * (matrix.size + 2 * QUIET_ZONE)
+        qr_block = ((WIDTH - side) // 2, lay.y, module)
+        lay.y += side + 8
+    else:
+        top = lay.y
+        lay.y += 40
+        status = {"revoked": "REVOKED", "replaced": "REPLACED"}.get(view.status, "EXPIRED")
+        for word in dict.fromkeys(view.each(status)):
+            lay.text(word, face=BOLD, size=96, min_size=48, colour="bar", align="center")
+        lay.text(
+            _words(view, "NOT VALID"), face=BOLD, size=64, min_size=36, colour="bar", align="center"
+        )
+        lay.y += 12
+        notes = list(view.each("This certificate must not be used for movement."))
+        if view.replaced_by_serial:
+            notes += view.each(
+                "Replaced by the certificate {serial}.", serial=view.replaced_by_serial
+            )
+        lay.text(" ".join(notes), face=BOLD, size=40, min_size=28, max_lines=5, align="center")
+        lay.y += 32
+        lay.rect((PAD, top, WIDTH - PAD, lay.y), "bar", outline=10)
+        lay.y += 24
+    lay.text(
+        view.label("Control code"), size=30, min_size=22, colour="muted", align="center", gap=0
+    )
+    lay.text(view.control_code, face=BOLD, size=92, min_size=60, max_lines=1, align="center")
+    lay.y += 12
+    # The plate, as on the car.
+    if view.plate:
+        top = lay.y
+        lay.y += 22
+        lay.text(view.plate, face=BOLD, size=100, min_size=48, max_lines=1, align="center", gap=4)
+        vehicle = " · ".join(
+            part for part in (" / ".join(view.vehicle_kind or ()), view.make_model or "") if part
+        )
+        if view.plate_freeform:
+            vehicle = f"{vehicle} · {view.label('free-form plate')}"
+        lay.text(vehicle, size=34, min_size=24, colour="muted", align="center")
+        lay.y += 12
+        lay.rect((PAD + 60, top, WIDTH - PAD - 60, lay.y), "ink", outline=6)
+        lay.y += 28
+    # Persons.
+    for person in view.persons:
+        lay.text(" / ".join(person.role), size=32, min_size=24, max_lines=1, colour="muted", gap=0)
+        lay.text(person.name, face=BOLD, size=56, min_size=34, gap=0)
+        document = person.document
+        if person.foreign_document:
+            document = f"{document} · {view.label('Foreign document')}"
+        lay.text(f"{view.label('PN')}: {document}", face=BOLD, size=44, min_size=26, gap=18)
+    lay.rects.append(((PAD, lay.y, WIDTH - PAD, lay.y + 3), "rule", 0))
+    lay.y += 20
+    # When.
+    lay.text(view.label("Time of validity"), size=30, min_size=22, colour="muted", gap=2)
+    for line in view.schedule:
+        lay.text(line, face=BOLD, size=42, min_size=28, max_lines=3, gap=10)
+    lay.rects.append(((PAD, lay.y, WIDTH - PAD, lay.y + 3), "rule", 0))
+    lay.y += 20
+    # Who issued it.
+    lay.text(view.label("Issued by"), size=30, min_size=22, colour="muted", gap=2)
+    for name in dict.fromkeys(view.issuer_names):
+        lay.text(name, face=BOLD, size=36, min_size=24, gap=4)
+    lay.text(f"{view.label('Serial number')}: {view.serial}", size=32, min_size=22, gap=18)
+    for sentence in dict.fromkeys(
+        view.each("Digitally signed by the issuer: check the QR code with the police app.")
+    ):
+        lay.text(sentence, size=28, min_size=22, colour="muted", gap=4)
+    lay.y += 36
+    return lay, qr_block
+
+
+def _draw(view: CertificateView) -> Image.Image:
+    lay, qr_block = _layout(view)
+    colours: dict[str, int] | dict[str, tuple[int, int, int]]
+    if view.valid:
+        colours = VALID_COLOURS
+        image = Image.new("L", (WIDTH, lay.y), colours["paper"])
+    else:
+        colours = ALERT_COLOURS
+        image = Image.new("RGB", (WIDTH, lay.y), colours["paper"])
+    draw = ImageDraw.Draw(image)
+    for box, colour, outline in lay.rects:
+        if outline:
+            draw.rectangle(box, outline=colours[colour], width=outline)  # type: ignore[arg-type]
+        else:
+            draw.rectangle(box, fill=colours[colour])  # type: ignore[arg-type]
+    if qr_block is not None:
+        left, top, module = qr_block
+        matrix = qr_matrix(view.qr_text)
+        modules = Image.frombytes(
+            "L",
+            (matrix.size, matrix.size),
+            bytes(0 if v else 255 for row in matrix.rows for v in row),
+        )
+        scaled = modules.resize(
+            (matrix.size * module, matrix.size * module), Image.Resampling.NEAREST
+        )
+        image.paste(scaled, (left + QUIET_ZONE * module, top + QUIET_ZONE * module))
+    for item in lay.texts:
+        font = pillow_font(item.face, int(item.fitted.size))
+        y = item.top
+        for line in item.fitted.lines:
+            if item.align == "center":
+                x = item.x + (item.width - font.getlength(line)) / 2
+            else:
+                x = item.x
+            draw.text((x, y), line, font=font, fill=colours[item.colour])  # type: ignore[arg-type]
+            y += int(item.fitted.leading)
+    return image
+
+
+def phone_png(view: CertificateView) -> bytes:
+    """Return the phone image of the certificate as PNG bytes."""
+    out = io.BytesIO()
+    _draw(view).save(out, format="PNG", compress_level=1)
+    return out.getvalue()
+
+
+def phone_pngs(views: Iterable[CertificateView]) -> Iterable[tuple[CertificateView, bytes]]:
+    """Yield each view with its phone image, one at a time (for a ZIP of many)."""
+    for view in views:
+        yield view, phone_png(view)

@@ -53,7 +53,9 @@ def write_y4m(path: Path, frames: Sequence[Image.Image], *, fps: int = 15) -> Pa
     return path
 
 
-def camera_file(path: Path, text: str | None, *, blank_frames: int = 0, qr_frames: int = 15) -> Path:
+def camera_file(
+    path: Path, text: str | None, *, blank_frames: int = 0, qr_frames: int = 15
+) -> Path:
     """A looping camera video: `blank_frames` without a QR, then `qr_frames` showing `text`."""
     frames = [frame(None)] * blank_frames + [frame(text)] * qr_frames
     return write_y4m(path, frames)

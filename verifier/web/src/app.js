@@ -596,7 +596,14 @@ function wire() {
     if (app.scanner) app.scanner.pause();
     await handleText(text, null);
   });
+  // the camera rests while a dialog is open, and resumes when it closes (unless a verdict shows)
+  for (const dialog of [$("code-dialog"), $("settings-dialog")]) {
+    dialog.addEventListener("close", () => {
+      if (!app.current && app.scanner) app.scanner.resume();
+    });
+  }
   $("type-code").addEventListener("click", () => {
+    if (app.scanner) app.scanner.pause();
     $("code-message").textContent = navigator.onLine ? "" : t("code_offline");
     $("code-input").value = "";
     $("code-dialog").showModal();
@@ -607,6 +614,7 @@ function wire() {
     checkTypedCode($("code-input").value);
   });
   const openSettings = () => {
+    if (app.scanner) app.scanner.pause();
     $("checkpoint-input").value = app.settings.checkpoint;
     $("token-input").value = app.settings.token;
     renderListInfo();

@@ -25,7 +25,7 @@ from permits.issuance.models import Permit
 from permits.organisations.models import Organisation
 from permits.oversight.models import Checkpoint
 from permits.policy.service import policy_at
-from permits.review.buckets import as_local, local_day, local_hour
+from permits.review.buckets import as_local, from_utc, local_day, utc_hour
 from permits.timezone import local_midnight
 
 STATUSES = ("active", "expired", "revoked", "replaced")
@@ -233,8 +233,8 @@ def dashboard(
         .where(col(Permit.status) == "active", col(Permit.valid_until) > now)
     ).one()
 
-    checkpoints, failure_reasons, checks_total, checks_failed = _checks_by_checkpoint(
-        session, since, until, language
+    checkpoints, failure_reasons, checks_total, checks_failed, by_hour = _checks(
+        session, since, until, language, checkpoint
     )
     return Dashboard(
         since=since,
@@ -250,53 +250,47 @@ def dashboard(
         checks_failed=checks_failed,
         failure_reasons=failure_reasons,
         by_checkpoint=checkpoints,
-        by_hour=_checks_by_hour(session, since, until, checkpoint),
+        by_hour=by_hour,
         checkpoint=checkpoint,
     )
 
 
-def _checks_by_checkpoint(
-    session: Session, since: datetime, until: datetime, language: str
-) -> tuple[list[CheckpointRow], dict[str, int], int, int]:
+def _checks(
+    session: Session, since: datetime, until: datetime, language: str, checkpoint: str | None
+) -> tuple[list[CheckpointRow], dict[str, int], int, int, list[HourRow]]:
+    """One pass over the period's checks, grouped by local hour, checkpoint and result; the
+    per-checkpoint table and the hourly series are both summed from it."""
+    hour = utc_hour(session, Check.checked_at)
     rows = session.execute(
-        select(col(Check.checkpoint), col(Check.result), func.count())
+        select(hour, col(Check.checkpoint), col(Check.result), func.count())
         .where(col(Check.checked_at) >= since, col(Check.checked_at) < until)
-        .group_by(col(Check.checkpoint), col(Check.result))
+        .group_by(hour, col(Check.checkpoint), col(Check.result))
     ).all()
     names = {c.code: c.name(language) for c in session.exec(select(Checkpoint)).all()}
     by_code: dict[str, CheckpointRow] = {}
     reasons: dict[str, int] = defaultdict(int)
+    hours: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
     total = failed = 0
-    for code, result, count in rows:
+    for bucket, code, result, count in rows:
         row = by_code.setdefault(code, CheckpointRow(code, names.get(code, code)))
         row.total += count
         total += count
-        if result != "valid":
+        bad = result != "valid"
+        if bad:
             row.failed += count
             failed += count
             row.reasons[result] = row.reasons.get(result, 0) + count
             reasons[result] += count
-    ordered = sorted(by_code.values(), key=lambda r: -r.total)
-    return ordered, dict(sorted(reasons.items(), key=lambda kv: -kv[1])), total, failed
-
-
-def _checks_by_hour(
-    session: Session, since: datetime, until: datetime, checkpoint: str | None
-) -> list[HourRow]:
-    hour = local_hour(session, Check.checked_at)
-    failed = func.sum(case((col(Check.result) != "valid", 1), else_=0))
-    query = (
-        select(hour, func.count(), failed)
-        .where(col(Check.checked_at) >= since, col(Check.checked_at) < until)
-        .group_by(hour)
-    )
-    if checkpoint:
-        query = query.where(col(Check.checkpoint) == checkpoint)
-    found = {as_local(h): (int(t), int(f or 0)) for h, t, f in session.execute(query).all()}
+        if checkpoint is None or code == checkpoint:
+            slot = hours[from_utc(bucket)]
+            slot[0] += count
+            slot[1] += count if bad else 0
     series = []
     at = as_local(since).replace(minute=0, second=0, microsecond=0)
     while at < until:
-        total, bad = found.get(at, (0, 0))
-        series.append(HourRow(at, total, bad))
+        total_h, bad_h = hours.get(at, [0, 0])
+        series.append(HourRow(at, total_h, bad_h))
         at = at + timedelta(hours=1)
-    return series
+    ordered = sorted(by_code.values(), key=lambda r: -r.total)
+    reasons_sorted = dict(sorted(reasons.items(), key=lambda kv: -kv[1]))
+    return ordered, reasons_sorted, total, failed, series

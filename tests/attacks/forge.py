@@ -182,3 +182,15 @@ def signed_list(
 def sign_trust_list(tl: TrustList, root: ec.EllipticCurvePrivateKey) -> bytes:
     """The genuine way: signed by the root."""
     return lists.sign_trust_list(tl, root_private_key=root, root_kid=kid(root))
+
+
+def signed_permit_bytes(payload: bytes, key: ec.EllipticCurvePrivateKey) -> str:
+    """A permit QR text whose payload is any bytes, properly signed by `key`."""
+    header = {cose.HEADER_ALG: cose.ALG_ES256, cose.HEADER_KID: kid(key)}
+    return qr(message(payload, protected=header, signer=key))
+
+
+def signed_list_bytes(payload: bytes, key: ec.EllipticCurvePrivateKey) -> bytes:
+    """A list file whose payload is any bytes, properly signed by `key`."""
+    header = {cose.HEADER_ALG: cose.ALG_ES256, cose.HEADER_KID: kid(key)}
+    return message(payload, protected=header, signer=key)

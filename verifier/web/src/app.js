@@ -399,6 +399,7 @@ function showVerdict(view, timing) {
   app.current = view;
   renderVerdict(view);
   $("verdict").hidden = false;
+  $("verdict-details").scrollTop = 0;
   $("next").focus({ preventScroll: true });
   if (timing) {
     requestAnimationFrame(() =>

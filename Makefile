@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
 .PHONY: setup run test lint typecheck pytest test-pg bench clean
+.PHONY: test-js checkpoint-static
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "permits needs Python 3.11")'
@@ -36,7 +37,15 @@ typecheck: setup
 pytest: setup
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The checkpoint app's JavaScript verifier over every golden vector (node's test runner).
+test-js: setup
+	node --test verifier/web/test/
+
+# The checkpoint app as plain static files for any web server (docs/checkpoint/README.md).
+checkpoint-static: setup
+	$(BIN)/python -m permits.checkpoint.build verifier/web/dist --root-key $${ROOT_KEY:-keys/root-public-key.pem}
+
+test: lint typecheck test-js pytest
 
 # The suite again, against the PostgreSQL server (database `test`).
 test-pg: setup

@@ -1,1 +1,1 @@
-"""The checkpoint verifier web app (verifier/web/), served at /verify and buildable as static files."""
+"""The checkpoint verifier web app (verifier/web/): served at /verify/, or built as static files."""

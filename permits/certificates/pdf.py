@@ -142,18 +142,16 @@ def _draw_qr(c: Canvas, qr_text: str, *, x: float, top: float, block: float) -> 
     c.setStrokeColor(RULE)
     c.setLineWidth(0.4)
     c.rect(x, bottom, block, block, stroke=1, fill=0)
-    path = c.beginPath()
+    # One path in module units: a rectangle per horizontal run of dark modules, in a
+    # coordinate system whose origin is the symbol's top left corner and whose y runs down.
     origin_x = x + QUIET_ZONE * module
-    origin_top = PAGE_HEIGHT - top - QUIET_ZONE * module
-    for row, column, length in matrix.dark_runs():
-        path.rect(
-            origin_x + column * module,
-            origin_top - (row + 1) * module,
-            length * module,
-            module,
-        )
+    origin_y = PAGE_HEIGHT - top - QUIET_ZONE * module
+    runs = " ".join(f"{j} {i} {n} 1 re" for i, j, n in matrix.dark_runs())
+    c.saveState()
+    c.transform(module, 0, 0, -module, origin_x, origin_y)
     c.setFillColor(HexColor("#000000"))
-    c.drawPath(path, stroke=0, fill=1)
+    c.addLiteral(f"{runs} f")
+    c.restoreState()
 
 
 def _status_words(view: CertificateView) -> tuple[str, ...]:

@@ -13,15 +13,17 @@ PDF, the phone image and the holder page of one permit draw the same code.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain, zip_longest
+from operator import itemgetter
 
 from segno import consts, encoder
 
 QUIET_ZONE = 4
 """Modules of light margin the standard requires around a QR code."""
 
-_N1_RUN = re.compile(rb"\x00{5,}|\x01{5,}")
 _N3_PATTERN = b"\x01\x00\x01\x01\x01\x00\x01"
 
 
@@ -58,6 +60,7 @@ class _Layout:
     size: int
     keep: int  # 1 except on the format and version areas (light while the masks are scored)
     ones: int  # 1 on every module, 0 on the separators
+    low_bits: int  # 0x01 in every byte of the lines padded by one byte at each end
     separators: int  # 0x02 on the separators
     patterns: tuple[int, ...]  # per mask: 1 where the mask flips a module, row by row
     patterns_t: tuple[int, ...]  # the same, column by column
@@ -98,17 +101,31 @@ def _layout(version: int) -> _Layout:
         size=size,
         keep=_int(_joined(keep)),
         ones=_int(_joined(ones)),
+        low_bits=_int(b"\x01" * (size * (size + 1) + 1)),
         separators=_int(b"\x02".join([b"\x00" * size] * size)),
         patterns=tuple(patterns),
         patterns_t=tuple(patterns_t),
     )
 
 
-def _n1_n3(lines: bytes, size: int) -> int:
-    """Features N1 (runs of 5 or more) and N3 (finder-like 1:1:3:1:1 patterns) of joined lines,
-    counted exactly as segno counts them."""
-    runs = _N1_RUN.findall(lines)
-    score = sum(map(len, runs)) - 2 * len(runs)
+def _n1(lines: int, low_bits: int) -> int:
+    """Feature N1 (runs of five or more modules of one colour score length - 2) of lines
+    held one byte a module, with a 0x02 byte between lines and at both ends.
+
+    `low_bits` has 0x01 in every byte. A run of length L >= 5 holds L - 4 windows of five
+    equal modules and scores L - 2: the windows plus two for each run of windows.
+    """
+    differ = lines ^ (lines >> 8)
+    differ = (differ | (differ >> 1)) & low_bits
+    same = low_bits ^ differ
+    windows = same & (same >> 8) & (same >> 16) & (same >> 24)
+    return windows.bit_count() + 2 * (windows & ~(windows >> 8)).bit_count()
+
+
+def _n3(lines: bytes, size: int) -> int:
+    """Feature N3 (finder-like 1:1:3:1:1 patterns) of lines held one byte a module with a
+    0x02 byte between lines, counted exactly as segno counts them."""
+    score = 0
     stride = size + 1
     idx = lines.find(_N3_PATTERN)
     while idx != -1:
@@ -132,9 +149,11 @@ def _penalty(rows: int, cols: int, layout: _Layout) -> int:
     """The ISO 18004 penalty (features N1..N4) of one masked candidate."""
     size = layout.size
     length = size * (size + 1) - 1
-    with_separators = rows | layout.separators
-    score = _n1_n3(with_separators.to_bytes(length, "big"), size)
-    score += _n1_n3((cols | layout.separators).to_bytes(length, "big"), size)
+    pad = 8 * (length + 1)
+    score = 0
+    for lines in (rows | layout.separators, cols | layout.separators):
+        score += _n1((2 << pad) | (lines << 8) | 2, layout.low_bits)
+        score += _n3(lines.to_bytes(length, "big"), size)
     # N2: 2x2 blocks of one colour (a pair in a row, and the same pair in the next row).
     row_shift = 8 * (size + 1)
     dark_pairs = rows & (rows >> 8)
@@ -147,9 +166,49 @@ def _penalty(rows: int, cols: int, layout: _Layout) -> int:
     return score + 10 * int(abs(percent * 100 - 50) / 5)
 
 
-def _unmasked(qr_text: str) -> tuple[int, tuple[bytearray, ...]]:
-    """Encode `qr_text` up to the placed codewords, before any mask: segno's own steps
-    (ISO 18004 7.4 to 7.7), without its module-by-module mask search."""
+@lru_cache(maxsize=41)
+def _placement(version: int) -> tuple[Callable[[bytes], tuple[int, ...]], int]:
+    """Where each bit of the final message goes (ISO 18004 7.7.3, as segno places it).
+
+    Returns a function that takes the message bits followed by the empty symbol (function
+    patterns, reserved areas) as one byte string and gathers the unmasked symbol, rows
+    joined by a separator byte; and the number of message bits it expects.
+    """
+    size = encoder.calc_matrix_size(version)
+    template = encoder.make_matrix(size, size)
+    encoder.add_finder_patterns(template, size, size)
+    encoder.add_alignment_patterns(template, size, size)
+    stride = size + 1
+    order: list[int] = []
+    taken = [bytearray(row) for row in template]
+    for right in range(size - 1, 0, -2):
+        if right <= 6:
+            right -= 1
+        for vertical in range(size):
+            for z in range(2):
+                j = right - z
+                upwards = (right & 2) == 0
+                upwards ^= j < 6
+                i = (size - 1 - vertical) if upwards else vertical
+                if taken[i][j] == 0x2:
+                    taken[i][j] = 0
+                    order.append(i * stride + j)
+    bits = len(order)
+    empty = _joined([bytes(0 if v == 0x2 else v for v in row) for row in template])
+    gather = [bits + cell for cell in range(len(empty))]
+    for index, cell in enumerate(order):
+        gather[cell] = index
+    _EMPTY[version] = empty
+    return itemgetter(*gather), bits
+
+
+_EMPTY: dict[int, bytes] = {}
+_BITS = tuple(bytes((value >> shift) & 1 for shift in range(7, -1, -1)) for value in range(256))
+
+
+def _unmasked(qr_text: str) -> tuple[int, bytes]:
+    """Encode `qr_text` into the unmasked symbol (ISO 18004 7.4 to 7.7): segno's own steps
+    for the bit stream and the error correction, then the codewords placed in one gather."""
     error = consts.ERROR_LEVEL_Q
     segments = encoder.prepare_data(qr_text, consts.MODE_ALPHANUMERIC, None)
     version = encoder.find_version(segments, error, eci=False, micro=False)
@@ -161,13 +220,18 @@ def _unmasked(qr_text: str) -> tuple[int, tuple[bytearray, ...]]:
     encoder.write_terminator(buff, capacity, None, len(buff))
     encoder.write_padding_bits(buff, version, len(buff))
     encoder.write_pad_codewords(buff, version, capacity, len(buff))
-    buff = encoder.make_final_message(version, error, buff)
-    size = encoder.calc_matrix_size(version)
-    matrix = encoder.make_matrix(size, size)
-    encoder.add_finder_patterns(matrix, size, size)
-    encoder.add_alignment_patterns(matrix, size, size)
-    encoder.add_codewords(matrix, buff, version)
-    return version, matrix
+    # ISO 18004 7.6: data codewords interleaved, then error correction codewords interleaved
+    # (segno's make_final_message, with one table look-up per codeword for its 8 bits).
+    data_blocks, error_blocks = encoder.make_blocks(consts.ECC[version][error], buff)
+    message = b"".join(
+        _BITS[codeword]
+        for blocks in (data_blocks, error_blocks)
+        for codeword in chain.from_iterable(zip_longest(*blocks))
+        if codeword is not None
+    )
+    gather, bits = _placement(version)
+    message = message[:bits].ljust(bits, b"\x00")  # the remainder bits are light
+    return version, bytes(gather(message + _EMPTY[version]))
 
 
 @lru_cache(maxsize=4096)
@@ -182,7 +246,7 @@ def qr_matrix(qr_text: str) -> QrMatrix:
     size = layout.size
     length = size * (size + 1) - 1
     # The unmasked symbol, with format and version areas light, as the standard scores it.
-    base = _int(_joined(list(unmasked))) & layout.keep
+    base = _int(unmasked) & layout.keep
     raw = base.to_bytes(length, "big")
     rows_bytes = [raw[i * (size + 1) : i * (size + 1) + size] for i in range(size)]
     base_t = _int(_joined([bytes(col) for col in zip(*rows_bytes, strict=True)]))

@@ -29,21 +29,6 @@ DEFAULT_CSP = (
     "frame-ancestors 'none'"
 )
 
-# FastAPI's own /docs and /redoc pages load Swagger UI / ReDoc from jsDelivr with an inline
-# bootstrap script: developer pages only, never used at a checkpoint.
-DOCS_CSP = (
-    "default-src 'self'; "
-    "script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "font-src 'self' https://fonts.gstatic.com; "
-    "worker-src 'self' blob:; "
-    "object-src 'none'; "
-    "base-uri 'self'; "
-    "frame-ancestors 'none'"
-)
-DOCS_PATHS = ("/docs", "/redoc")
-
 HSTS = "max-age=63072000; includeSubDomains"
 
 BASE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
@@ -73,28 +58,25 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path: str = scope.get("path", "")
         https = self.https or scope.get("scheme") == "https"
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", []))
-                message["headers"] = with_security_headers(headers, path=path, https=https)
+                message["headers"] = with_security_headers(headers, https=https)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
 
 def with_security_headers(
-    headers: Iterable[tuple[bytes, bytes]], *, path: str, https: bool
+    headers: Iterable[tuple[bytes, bytes]], *, https: bool
 ) -> list[tuple[bytes, bytes]]:
     """Return `headers` with every missing security header added (names are lower-case)."""
     out = list(headers)
     present = {name.lower() for name, _ in out}
     wanted = list(BASE_HEADERS)
-    docs = any(path == p or path.startswith(p + "/") for p in DOCS_PATHS)
-    csp = DOCS_CSP if docs else DEFAULT_CSP
-    wanted.append((b"content-security-policy", csp.encode()))
+    wanted.append((b"content-security-policy", DEFAULT_CSP.encode()))
     if https:
         wanted.append((b"strict-transport-security", HSTS.encode()))
     content_type = next((value for name, value in out if name.lower() == b"content-type"), b"")

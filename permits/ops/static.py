@@ -26,6 +26,12 @@ class SignedListFiles(StaticFiles):
     """StaticFiles for the signed lists: short caching, open to any origin (they are public,
     signed and carry no personal data), ETag and Last-Modified from Starlette."""
 
+    async def check_config(self) -> None:
+        """Accept a folder that does not exist yet: 404 until the lists are first exported."""
+        if self.directory is not None and not Path(self.directory).is_dir():
+            return
+        await super().check_config()
+
     async def get_response(self, path: str, scope: Scope) -> Response:
         """Serve one list file with cache and CORS headers."""
         response = await super().get_response(path, scope)

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Engine
 from permits import __version__
 from permits.api.docs import install_api_docs
 from permits.api.errors import install_error_handlers
+from permits.certificates.routes import api_router as certificates_router
+from permits.certificates.routes import holder_router
 from permits.checkpoint.routes import router as checkpoint_router
 from permits.checks.routes import router as checks_router
 from permits.checks.service import VerifierCache
@@ -54,8 +56,10 @@ def create_app(
     api.include_router(permits_router)
     api.include_router(lists_router)
     api.include_router(checks_router)
+    api.include_router(certificates_router)  # certificate PDF, phone image, batches
     app.include_router(api)
     app.include_router(checkpoint_router)  # the checkpoint verifier app at /verify/
+    app.include_router(holder_router)  # the holder page at /h/<token>, no login
 
     install_operations(app, settings)
     install_web(app)  # pages: /static/web, /language, /login, /logout, /account/password

@@ -48,12 +48,12 @@ class TextRun:
 
 
 def pdf_text(pdf: bytes, page_index: int = 0) -> str:
-    """All text of one page, as pdfium extracts it."""
+    """All text of one page, as pdfium extracts it, runs of white space (line ends) as one."""
     document = pdfium.PdfDocument(pdf)
     try:
         page = document[page_index]
         textpage = page.get_textpage()
-        return str(textpage.get_text_range())
+        return " ".join(str(textpage.get_text_range()).split())
     finally:
         document.close()
 

@@ -50,7 +50,7 @@ FILTERS = (
     "control_code",
 )
 
-add_nav(NavItem("admin", "/admin", "Dashboard", "admin", ADMIN_ROLES, 60))
+add_nav(NavItem("admin", "/admin/dashboard", "Dashboard", "admin", ADMIN_ROLES, 60))
 add_nav(NavItem("admin-permits", "/admin/permits", "All permits", "admin", ADMIN_ROLES, 61))
 add_nav(NavItem("admin-anomalies", "/admin/anomalies", "Anomalies", "admin", ADMIN_ROLES, 62))
 add_nav(
@@ -116,6 +116,7 @@ def _options(session: SessionDep, now: datetime, language: str) -> dict[str, Any
 
 
 @router.get("")
+@router.get("/dashboard")
 def dashboard_page(
     request: Request, session: SessionDep, caller: AdminDep, now: NowDep
 ) -> Response:
@@ -160,7 +161,7 @@ def dashboard_page(
             "labels": [h.hour.strftime("%d.%m %H:00") for h in board.by_hour],
             "series": [
                 {
-                    "key": "valid",
+                    "key": "total",
                     "label": gettext("Checks"),
                     "data": [h.total for h in board.by_hour],
                 },

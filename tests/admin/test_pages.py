@@ -68,6 +68,12 @@ def test_every_admin_page_renders_for_the_administrator(
     page = client.get("/admin")
     assert f'<html lang="{language}">' in page.text
     assert 'data-chart="chart-days"' in page.text and "chart.umd.min.js" in page.text
+    heading = {
+        "ka": "დღეში გაცემული ნებართვები",
+        "az": "Gündə verilən icazələr",
+        "en": "Permits issued per day",
+    }[language]
+    assert heading in page.text
 
 
 def test_search_history_and_revoke_one_through_the_pages(

@@ -269,7 +269,7 @@ def test_excel_export_detailed_and_grouped_neutralises_formulas(
         grouped_by="issuer",
     )
     rows = list(load_workbook(io.BytesIO(grouped)).active.iter_rows(values_only=True))
-    assert rows[0][:3] == ("Issuer", "Issued", "active")
+    assert rows[0][:3] == ("Issuer", "Issued", "Active")
     by_issuer = {r[0].split(" · ")[0]: r[1:] for r in rows[1:-1]}
     assert by_issuer["MRN-CLINIC"] == (2, 1, 0, 1, 0)
     assert by_issuer["BOL-MUNI"] == (1, 1, 0, 0, 0)
@@ -285,6 +285,8 @@ def test_excel_export_detailed_and_grouped_neutralises_formulas(
     )
     rows = list(load_workbook(io.BytesIO(filtered)).active.iter_rows(values_only=True))
     assert len(rows) == 3 and rows[1][1] == 1
+    assert rows[0][:2] == ("კატეგორია", "გაცემული")  # Georgian headers
+    assert rows[-1][0] == "სულ"
     with pytest.raises(ValidationFailed):
         export_workbook(
             session,

@@ -4,7 +4,7 @@
   "use strict";
   var colours = {
     active: "#1b7f3b", expired: "#8a8f98", revoked: "#c62828", replaced: "#e08e0b",
-    valid: "#1b7f3b", failed: "#c62828"
+    valid: "#1b7f3b", failed: "#c62828", total: "#3366cc"
   };
   function draw(canvas) {
     var source = document.getElementById(canvas.dataset.chart);

@@ -57,7 +57,10 @@ def make_engine(
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            url,
+            echo=echo,
+            hide_parameters=True,  # no personal data or tokens in error messages and logs
+            connect_args={"check_same_thread": False, "timeout": 30},
         )
         _configure_sqlite(
             engine, lock_path=f"{path}-writer.lock" if path and path != ":memory:" else None
@@ -67,6 +70,7 @@ def make_engine(
         url,
         echo=echo,
         pool_pre_ping=True,
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=PG_POOL_TIMEOUT,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from permits.accounts.roles import ISSUING_ROLES, USER_MANAGING_ROLES
@@ -13,8 +13,9 @@ from permits.policy.service import policy_at
 from permits.web.deps import PageCallerDep
 from permits.web.routing import page_router
 from permits.web.templating import NavItem, Pages, add_nav
+from permits.workspace.issuing import router as issuing_router
 
-router = page_router()
+home_router = page_router()
 pages = Pages("workspace")
 
 add_nav(NavItem("home", "/", "Home", "workspace", None, 0))
@@ -25,7 +26,7 @@ add_nav(NavItem("users", "/workspace/users", "Users", "workspace", USER_MANAGING
 add_nav(NavItem("tokens", "/workspace/tokens", "API tokens", "workspace", USER_MANAGING_ROLES, 50))
 
 
-@router.get("/")
+@home_router.get("/")
 def home(request: Request, caller: PageCallerDep, session: SessionDep, now: NowDep) -> Response:
     """The home page: the user's institution, what they may issue, and their links."""
     organisation = session.get(Organisation, caller.organisation_id)
@@ -36,3 +37,8 @@ def home(request: Request, caller: PageCallerDep, session: SessionDep, now: NowD
     return pages.render(
         request, "workspace/home.html", {"categories": categories, "organisation": organisation}
     )
+
+
+router = APIRouter()
+router.include_router(home_router)
+router.include_router(issuing_router)

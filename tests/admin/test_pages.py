@@ -12,12 +12,15 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
+from permits.audit.models import AuditEvent
 from permits.issuance.models import Permit
 from permits.policy.models import PolicyVersion
+from permits.trust.keystore import KeyStore
+from permits.trust.models import IssuerKey
 from tests.conftest import Clock
-from tests.factories import World, farm_work, medical_staff
+from tests.factories import World, farm_work, medical_staff, patient_delivery
 from tests.helpers import issue
 from tests.workspace.web import csrf_of, logged_in, login, set_password
 
@@ -226,3 +229,117 @@ def test_audit_page_points_at_the_first_broken_link(
     assert 'data-testid="broken-event"' in page.text
     set_password(engine, world, "doctor")
     assert login(client, "doctor").status_code == 200
+
+
+POST_PAGES = [
+    "/admin/permits/00000000-0000-0000-0000-000000000000/revoke",
+    "/admin/revoke-bulk",
+    "/admin/organisations",
+    "/admin/organisations/MRN-CLINIC/categories",
+    "/admin/organisations/MRN-CLINIC/keys",
+    "/admin/organisations/MRN-CLINIC/rotate",
+    "/admin/keys/0000000000000000/approve",
+    "/admin/keys/0000000000000000/revoke",
+    "/admin/lists",
+    "/admin/policy/farm_work",
+    "/admin/checkpoints",
+]
+
+
+@pytest.mark.parametrize("username", ["doctor", "head", "bolnisi", "ministry", "police"])
+def test_admin_forms_refuse_everyone_else_and_change_nothing(
+    client: TestClient, engine: Engine, world: World, username: str
+) -> None:
+    logged_in(client, engine, world, username)
+    token = csrf_of(client.get("/account/password").text)
+    with Session(engine) as session:
+        before = session.exec(select(func.count()).select_from(AuditEvent)).one()
+    for path in POST_PAGES:
+        response = client.post(
+            path,
+            data={
+                "csrf_token": token,
+                "reason": "x y z",
+                "category": "farm_work",
+                "confirm_count": "0",
+                "typed_count": "0",
+            },
+            follow_redirects=False,
+        )
+        assert response.status_code == 403, (username, path, response.status_code)
+    with Session(engine) as session:
+        after = session.exec(select(func.count()).select_from(AuditEvent)).one()
+    assert after == before  # nothing recorded: nothing changed
+
+
+def test_every_state_change_is_in_the_audit_trail_with_who_when_what(
+    client: TestClient, engine: Engine, world: World, clock: Clock, keystore: KeyStore
+) -> None:
+    delivery = issue(client, world, patient_delivery(clock()))
+    client.post(
+        f"/api/v1/permits/{delivery['id']}/receipt",
+        json={"received_by": "nurse"},
+        headers=world.auth("doctor"),
+    )
+    client.post(
+        f"/api/v1/permits/{delivery['id']}/replace",
+        json=patient_delivery(clock()),
+        headers=world.auth("doctor"),
+    )
+    logged_in(client, engine, world, "admin")
+    client.get("/language/en")
+    staff = issue(client, world, medical_staff(clock()))
+    history = client.get(f"/admin/permits/{staff['id']}")
+    token = csrf_of(history.text)
+    client.post(
+        f"/admin/permits/{staff['id']}/revoke", data={"reason": "x y z", "csrf_token": token}
+    )
+    client.post("/admin/organisations/SHM-DOCTOR/keys", data={"csrf_token": token})
+    with Session(engine) as session:
+        pending = session.exec(select(IssuerKey).where(IssuerKey.status == "pending")).one()
+    client.post(f"/admin/keys/{pending.kid}/approve", data={"csrf_token": token})
+    client.post("/admin/organisations/MEPA/rotate", data={"csrf_token": token})
+    client.post(
+        "/admin/organisations/MEPA/categories",
+        data={"csrf_token": token, "categories": "veterinary"},
+    )
+    client.post(
+        "/admin/policy/customs",
+        data={
+            "csrf_token": token,
+            "window_start": "",
+            "window_end": "",
+            "regulation_end": "",
+            "max_persons": "2",
+            "max_validity_days": "5",
+            "effective_from": (clock() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "note": "shorter customs permits",
+            "action": "save",
+        },
+    )
+    with Session(engine) as session:
+        events = session.exec(select(AuditEvent)).all()
+        actions = {e.action for e in events}
+        assert {
+            "permit.issue",
+            "permit.replace",
+            "permit.receipt",
+            "permit.revoke",
+            "key.create",
+            "key.approve",
+            "policy.add",
+            "user.create",
+            "user.login",
+            "organisation.create",
+            "organisation.categories",
+        } <= actions
+        policy = [e for e in events if e.action == "policy.add"]
+        assert len(policy) == 2 and "shorter customs permits" in policy[-1].details
+        assert policy[-1].actor == "admin@KK-ADMIN"
+        login = next(e for e in events if e.action == "user.login")
+        assert login.actor.startswith("admin") and login.at is not None
+        revoke = next(e for e in events if e.action == "permit.revoke")
+        assert revoke.actor == "admin@KK-ADMIN" and "x y z" in revoke.details
+    page = client.get("/admin/audit", params={"action": "key."})
+    assert "key.approve" in page.text and "admin@KK-ADMIN" in page.text
+    assert "The chain is intact" in client.get("/admin/audit?verify=1").text

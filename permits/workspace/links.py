@@ -33,7 +33,7 @@ def _route_paths(request: Request) -> set[str]:
     if cached is None:
         cached = {r.path for r in request.app.routes if isinstance(r, Route)}
         request.app.state.route_paths = cached
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def first_route(request: Request, candidates: tuple[str, ...]) -> str | None:

@@ -14,6 +14,7 @@ from permits.web.deps import PageCallerDep
 from permits.web.routing import page_router
 from permits.web.templating import NavItem, Pages, add_nav
 from permits.workspace.issuing import router as issuing_router
+from permits.workspace.register_pages import router as register_router
 
 home_router = page_router()
 pages = Pages("workspace")
@@ -42,3 +43,4 @@ def home(request: Request, caller: PageCallerDep, session: SessionDep, now: NowD
 router = APIRouter()
 router.include_router(home_router)
 router.include_router(issuing_router)
+router.include_router(register_router)

@@ -167,3 +167,64 @@ def test_other_organisations_permits_are_not_found(client, engine, world):
     logged_in(client, engine, world, "other_doctor")
     assert client.get(path).status_code == 404
     assert client.get(path + "/qr.png").status_code == 404
+
+
+def test_register_search_filter_group_and_exports(client, engine, world, clock):
+    import io
+
+    from openpyxl import load_workbook
+
+    logged_in(client, engine, world, "doctor")
+    client.cookies.set("permits_lang", "en")
+    submit(client, "medical_staff", fill("medical_staff"))
+    second = submit(
+        client,
+        "medical_staff",
+        {
+            **fill("medical_staff"),
+            "person-0-first_name": '=HYPERLINK("http://x")',
+            "person-0-last_name": "@SUM(1)",
+            "person-0-document": "01024099999",
+            "vehicle-plate": "GE-777-GE",
+        },
+    )
+    assert second.status_code == 200, second.text[-3000:]
+    delivery = submit(client, "patient_delivery", fill("patient_delivery"))
+    client.post(
+        delivery.url.path + "/revoke",
+        data={"reason": "wrong day", "csrf_token": csrf_of(delivery.text)},
+    )
+    table = client.get("/workspace/register")
+    assert "3 permits" in table.text
+    by_pn = client.get("/workspace/register?personal_number=01024099999")
+    assert "1 permit" in by_pn.text and "GE777GE" in by_pn.text
+    partial = client.get("/workspace/register?personal_number=0102409999")  # exact only
+    assert "0 permits" in partial.text
+    assert "2 permits" in client.get("/workspace/register?name=ბერ").text
+    assert "1 permit" in client.get("/workspace/register?plate=777").text
+    assert "1 permit" in client.get("/workspace/register?status=revoked").text
+    assert "2 permits" in client.get("/workspace/register?status=active").text
+    grouped = client.get("/workspace/register?group=category")
+    assert grouped.text.count('data-testid="group"') == 2
+    bad = client.get("/workspace/register?issued_from=yesterday")
+    assert bad.status_code == 200 and "Enter a date as YYYY-MM-DD." in bad.text
+
+    detailed = client.get("/workspace/register/export?mode=detailed")
+    assert detailed.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(detailed.content)).active
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[0][0] == "Serial number" and len(values) == 4
+    cells = [c for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    flat = [str(v) for row in values for v in row if v]
+    assert any(v.startswith("'=HYPERLINK") or "'=HYPERLINK" in v for v in flat)
+    assert not any(v.startswith(("=", "+", "@")) for v in flat)
+
+    summary = client.get("/workspace/register/export?mode=summary")
+    rows = [
+        [c.value for c in r] for r in load_workbook(io.BytesIO(summary.content)).active.iter_rows()
+    ]
+    assert rows[-1][0] == "Total" and rows[-1][-1] == 3
+
+    csv_text = client.get("/workspace/register/export?format=csv").content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in csv_text and ",=HYPERLINK" not in csv_text

@@ -128,7 +128,7 @@ def _day(column: Any, dialect: str) -> ColumnElement[str]:
 
 
 def _group_expression(group: str, now: datetime, dialect: str = "sqlite") -> ColumnElement[Any]:
-    columns: dict[str, ColumnElement[Any]] = {
+    columns: dict[str, Any] = {
         "category": col(Permit.category),
         "status": _status_expression(now),
         "plate": func.coalesce(col(Permit.plate), ""),
@@ -139,11 +139,8 @@ def _group_expression(group: str, now: datetime, dialect: str = "sqlite") -> Col
     }
     if group in columns:
         return columns[group]
-    return _day(
-        {"valid_from": Permit.valid_from, "valid_until": Permit.valid_until}.get(
-            group, Permit.issued_at
-        )
-    )
+    days: dict[str, Any] = {"valid_from": Permit.valid_from, "valid_until": Permit.valid_until}
+    return _day(days.get(group, Permit.issued_at), dialect)
 
 
 def _escape_like(text: str) -> str:
@@ -215,7 +212,7 @@ def _dialect(session: Session) -> str:
 def _ordered(
     statement: Select[Any], query: RegisterQuery, now: datetime, dialect: str
 ) -> Select[Any]:
-    sort_columns: dict[str, ColumnElement[Any]] = {
+    sort_columns: dict[str, Any] = {
         "issued_at": col(Permit.issued_at),
         "serial": col(Permit.serial),
         "category": col(Permit.category),
@@ -266,11 +263,15 @@ def register_page(
     total = int(session.exec(select(func.count()).select_from(subquery)).one())
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, query.page), pages)
-    rows = session.exec(
-        _ordered(statement, query, now, _dialect(session))
-        .offset((page - 1) * PER_PAGE)
-        .limit(PER_PAGE)
-    ).all()
+    rows = (
+        session.execute(
+            _ordered(statement, query, now, _dialect(session))
+            .offset((page - 1) * PER_PAGE)
+            .limit(PER_PAGE)
+        )
+        .scalars()
+        .all()
+    )
     groups: dict[str, int] = {}
     if query.group in GROUPS and total:
         expression = _group_expression(query.group, now, _dialect(session))
@@ -304,7 +305,7 @@ def all_rows(
     statement = _ordered(filtered(caller, query, now), query, now, _dialect(session))
     statement = statement.limit(EXPORT_LIMIT)
     batch: list[Permit] = []
-    for permit in session.exec(statement):
+    for permit in session.execute(statement).scalars():
         batch.append(permit)
         if len(batch) == 1000:
             yield from _with_people(session, batch, now)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
-from urllib.parse import urlencode
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import Query, Request
 from fastapi.responses import Response
@@ -47,7 +48,7 @@ def _query(
     dir: str,
     group: str,
     page: int,
-    _: object,
+    _: Callable[[str], str],
 ) -> register.RegisterQuery:
     for key, value in (
         ("personal_number", personal_number),
@@ -62,12 +63,12 @@ def _query(
         ("group", group),
     ):
         form.set(key, value)
-    gettext = _  # type: ignore[assignment]
+    gettext = _
     start, end = _date(issued_from), _date(issued_to)
     if issued_from.strip() and start is None:
-        form.add_error("issued_from", gettext("Enter a date as YYYY-MM-DD."))  # type: ignore[operator]
+        form.add_error("issued_from", gettext("Enter a date as YYYY-MM-DD."))
     if issued_to.strip() and end is None:
-        form.add_error("issued_to", gettext("Enter a date as YYYY-MM-DD."))  # type: ignore[operator]
+        form.add_error("issued_to", gettext("Enter a date as YYYY-MM-DD."))
     return register.RegisterQuery(
         personal_number=personal_number,
         name=name,

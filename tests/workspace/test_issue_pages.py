@@ -206,6 +206,8 @@ def test_register_search_filter_group_and_exports(client, engine, world, clock):
     assert "2 permits" in client.get("/workspace/register?status=active").text
     grouped = client.get("/workspace/register?group=category")
     assert grouped.text.count('data-testid="group"') == 2
+    by_day = client.get("/workspace/register?group=issued_at&sort=plate&dir=asc")
+    assert by_day.text.count('data-testid="group"') == 1 and "2026-12-01 · 3" in by_day.text
     bad = client.get("/workspace/register?issued_from=yesterday")
     assert bad.status_code == 200 and "Enter a date as YYYY-MM-DD." in bad.text
 

@@ -25,6 +25,7 @@ from permits.accounts.roles import REGIONAL_ADMIN
 from permits.checks.models import Check
 from permits.db import UTCDateTime
 from permits.issuance.models import Permit, PermitPerson
+from permits.issuance.plates import format_plate
 from permits.organisations.models import Organisation
 from permits.oversight.checkpoints import distance_km, positions
 from permits.policy.rules import Limits
@@ -144,7 +145,7 @@ def _plates(session: Session, limit: int, now: datetime) -> list[CountAnomaly]:
         .order_by(count.desc())
         .limit(LIST_LIMIT)
     ).all()
-    found = {plate: CountAnomaly(plate, plate, int(n)) for plate, n in rows}
+    found = {plate: CountAnomaly(plate, format_plate(plate), int(n)) for plate, n in rows}
     if found:
         for permit_id, serial, plate in session.execute(
             select(col(Permit.id), col(Permit.serial), col(Permit.plate))

@@ -33,6 +33,7 @@ class HistoryEvent:
     detail: str
     related_id: uuid.UUID | None = None
     audit_seq: int | None = None
+    result: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +136,8 @@ def permit_history(
                 check.checked_at,
                 "check",
                 check.source,
-                f"{place.name(language) if place else check.checkpoint}: {check.result}",
+                place.name(language) if place else check.checkpoint,
+                result=check.result,
             )
         )
     events.sort(key=lambda e: (e.at, e.audit_seq if e.audit_seq is not None else 10**12))

@@ -17,6 +17,7 @@ from permits.accounts.caller import Caller
 from permits.accounts.roles import REGIONAL_ADMIN
 from permits.api.deps import NowDep, SessionDep
 from permits.errors import Conflict, FieldError, NotFound, ValidationFailed
+from permits.issuance.plates import format_plate
 from permits.issuance.service import STATUSES, SearchFilters, effective_status, search_permits
 from permits.organisations.models import Organisation
 from permits.policy.service import policy_at
@@ -109,6 +110,7 @@ def _options(session: SessionDep, now: datetime, language: str) -> dict[str, Any
 
     organisations = session.exec(select(Organisation).order_by(col(Organisation.code))).all()
     return {
+        "plate": format_plate,
         "category_options": [(c.slug, c.names.get(language)) for c in policy.categories.values()],
         "issuer_options": [(o.code, f"{o.code} · {o.name(language)}") for o in organisations],
         "policy": policy,

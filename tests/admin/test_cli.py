@@ -98,4 +98,4 @@ def test_anomalies_and_checkpoints_commands(
         issue(client, world, body, user="bolnisi")
     assert main(["anomalies"]) == 0
     out = capsys.readouterr().out
-    assert "plates on more than 3 active permits: 1" in out and "FF100AA: 4" in out
+    assert "plates on more than 3 active permits: 1" in out and "FF-100-AA: 4" in out

@@ -27,6 +27,7 @@ DECODER = ("vendor/jsQR.js", NODE_MODULES / "jsqr" / "dist" / "jsQR.js")
 
 APP_SUFFIXES = {".html", ".css", ".js", ".json", ".webmanifest", ".svg", ".png"}
 SKIPPED_DIRS = {"test", "dist", "node_modules"}
+SKIPPED_FILES = {"package.json"}  # tells node the sources are ES modules; not part of the app
 VERSION_MARK = b"__APP_VERSION__"
 DEFAULT_LISTS_URL = "../api/v1/lists/"
 DEFAULT_API_URL = "../api/v1/"
@@ -74,7 +75,7 @@ def _source_files() -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for path in sorted(WEB_DIR.rglob("*")):
         relative = path.relative_to(WEB_DIR)
-        if not path.is_file() or relative.parts[0] in SKIPPED_DIRS:
+        if not path.is_file() or relative.parts[0] in SKIPPED_DIRS or path.name in SKIPPED_FILES:
             continue
         if path.suffix in APP_SUFFIXES:
             files[relative.as_posix()] = path.read_bytes()

@@ -77,7 +77,7 @@ def coverage(face: Face) -> frozenset[int]:
     """Return the code points `face` has a glyph for (its character map)."""
     register_fonts()
     font = pdfmetrics.getFont(face.name)
-    return frozenset(font.face.charToGlyph)  # type: ignore[attr-defined]
+    return frozenset(font.face.charToGlyph)
 
 
 def printable(text: str, face: Face = REGULAR) -> str:

@@ -169,11 +169,9 @@ def _header(page: _Page, view: CertificateView) -> float:
         _draw_qr(c, view.qr_text, x=qr_x, top=top, block=QR_BLOCK)
     else:
         c.setStrokeColor(ALERT)
-        c.setLineWidth(2)
+        c.setLineWidth(2.5)
         bottom = PAGE_HEIGHT - top - QR_BLOCK
         c.rect(qr_x, bottom, QR_BLOCK, QR_BLOCK, stroke=1, fill=0)
-        c.line(qr_x, bottom, qr_x + QR_BLOCK, bottom + QR_BLOCK)
-        c.line(qr_x, bottom + QR_BLOCK, qr_x + QR_BLOCK, bottom)
         page.text(
             "\n".join(_status_words(view)),
             x=qr_x + 3 * mm,

@@ -160,13 +160,32 @@ def _layout(view: CertificateView) -> tuple[_Layout, tuple[int, int, int] | None
     if view.plate:
         top = lay.y
         lay.y += 22
-        lay.text(view.plate, face=BOLD, size=100, min_size=48, max_lines=1, align="center", gap=4)
+        inside_x, inside_width = PAD + 84, INNER - 168
+        lay.text(
+            view.plate,
+            face=BOLD,
+            size=100,
+            min_size=48,
+            max_lines=1,
+            align="center",
+            gap=4,
+            x=inside_x,
+            width=inside_width,
+        )
         vehicle = " · ".join(
             part for part in (" / ".join(view.vehicle_kind or ()), view.make_model or "") if part
         )
         if view.plate_freeform:
             vehicle = f"{vehicle} · {view.label('free-form plate')}"
-        lay.text(vehicle, size=34, min_size=24, colour="muted", align="center")
+        lay.text(
+            vehicle,
+            size=34,
+            min_size=24,
+            colour="muted",
+            align="center",
+            x=inside_x,
+            width=inside_width,
+        )
         lay.y += 12
         lay.rect((PAD + 60, top, WIDTH - PAD - 60, lay.y), "ink", outline=6)
         lay.y += 28
@@ -231,9 +250,9 @@ def _draw(view: CertificateView) -> tuple[Image.Image, int]:
     for (x0, y0, x1, y1), colour, outline in lay.rects:
         box = (x0 + margin, y0, x1 + margin - 1, y1)
         if outline:
-            draw.rectangle(box, outline=colours[colour], width=outline)  # type: ignore[arg-type]
+            draw.rectangle(box, outline=colours[colour], width=outline)
         else:
-            draw.rectangle(box, fill=colours[colour])  # type: ignore[arg-type]
+            draw.rectangle(box, fill=colours[colour])
     if qr_block is not None:
         left, top, module = qr_block
         matrix = qr_matrix(view.qr_text)
@@ -251,7 +270,7 @@ def _draw(view: CertificateView) -> tuple[Image.Image, int]:
             x = item.x + margin
             if item.align == "center":
                 x += (item.width - (mask.width + dx)) // 2
-            image.paste(colours[item.colour], (x + dx, y + dy), mask)  # type: ignore[arg-type]
+            image.paste(colours[item.colour], (x + dx, y + dy), mask)
             y += int(item.fitted.leading)
     return image, margin
 

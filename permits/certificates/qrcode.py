@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, zip_longest
 from operator import itemgetter
+from typing import Any
 
 from segno import consts, encoder
 
@@ -203,6 +204,8 @@ def _placement(version: int) -> tuple[Callable[[bytes], tuple[int, ...]], int]:
 
 
 _EMPTY: dict[int, bytes] = {}
+_SYMBOL_CAPACITY: Any = consts.SYMBOL_CAPACITY
+_ECC: Any = consts.ECC
 _BITS = tuple(bytes((value >> shift) & 1 for shift in range(7, -1, -1)) for value in range(256))
 
 
@@ -216,13 +219,13 @@ def _unmasked(qr_text: str) -> tuple[int, bytes]:
     ver_range = encoder.version_range(version)
     for segment in segments:
         encoder.write_segment(buff, segment, None, ver_range, False)
-    capacity = consts.SYMBOL_CAPACITY[version][error]
+    capacity = _SYMBOL_CAPACITY[version][error]
     encoder.write_terminator(buff, capacity, None, len(buff))
     encoder.write_padding_bits(buff, version, len(buff))
     encoder.write_pad_codewords(buff, version, capacity, len(buff))
     # ISO 18004 7.6: data codewords interleaved, then error correction codewords interleaved
     # (segno's make_final_message, with one table look-up per codeword for its 8 bits).
-    data_blocks, error_blocks = encoder.make_blocks(consts.ECC[version][error], buff)
+    data_blocks, error_blocks = encoder.make_blocks(_ECC[version][error], buff)
     message = b"".join(
         _BITS[codeword]
         for blocks in (data_blocks, error_blocks)

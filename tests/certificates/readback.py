@@ -60,8 +60,9 @@ def pdf_text(pdf: bytes, page_index: int = 0) -> str:
 
 def pdf_char_boxes(
     pdf: bytes, page_index: int = 0
-) -> tuple[list[tuple[str, tuple[float, float, float, float]]], tuple[float, float]]:
-    """Every visible character of a page with its box (left, bottom, right, top); page size."""
+) -> tuple[list[tuple[str, int, tuple[float, float, float, float]]], tuple[float, float]]:
+    """Every visible character of a page with its index in the page's text and its box
+    (left, bottom, right, top); and the page size."""
     document = pdfium.PdfDocument(pdf)
     try:
         page = document[page_index]
@@ -72,7 +73,7 @@ def pdf_char_boxes(
             ch = text[index] if index < len(text) else ""
             if not ch.strip():
                 continue
-            chars.append((ch, textpage.get_charbox(index)))
+            chars.append((ch, index, textpage.get_charbox(index)))
         return chars, (page.get_width(), page.get_height())
     finally:
         document.close()

@@ -39,7 +39,7 @@ pytest: setup
 
 # The checkpoint app's JavaScript verifier over every golden vector (node's test runner).
 test-js: setup
-	node --test verifier/web/test/
+	node --test verifier/web/test/*.test.js
 
 # The checkpoint app as plain static files for any web server (docs/checkpoint/README.md).
 checkpoint-static: setup

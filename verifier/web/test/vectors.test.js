@@ -1,6 +1,6 @@
 // Every golden vector in tests/vectors/ through the JavaScript verifier: the same status,
 // warnings, control code and claims as the Python library (tests/test_verifier_vectors.py),
-// and the same verdict on every list. Run: node --test verifier/web/test/
+// and the same verdict on every list. Run: node --test verifier/web/test/*.test.js (make test-js)
 //
 // PERMITS_VECTORS=<dir> runs another folder of vectors (e.g. freshly generated ones).
 

@@ -330,6 +330,9 @@ def build_parser() -> argparse.ArgumentParser:
     from permits.oversight.cli import add_admin_commands
 
     add_admin_commands(sub)
+    from permits.certificates.cli import add_render_command
+
+    add_render_command(sub)
     return parser
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +91,27 @@ def test_every_verdict_in_every_language(tmp_path: Path) -> None:
         with Image.open(path) as image:
             assert image.size == (360, 640), path.name
     assert len(list((tmp_path / "shots").glob("*.png"))) == 33
+
+
+def test_stale_lists_warn_and_still_verify_and_the_language_is_remembered(tmp_path: Path) -> None:
+    stale = json.loads((VECTORS / "permit-valid-stale-lists.json").read_text(encoding="utf-8"))
+    with static_site(tmp_path / "site") as url, chromium() as browser:
+        context = browser.new_context(viewport={"width": 360, "height": 640}, locale="en-GB")
+        context.clock.set_fixed_time(datetime.fromisoformat(stale["at"]))  # day 8: past 7 days
+        page = context.new_page()
+        page.goto(f"{url}/")
+        page.evaluate("async () => { await window.checkpoint.ready; }")
+        assert page.locator("#lists-age").inner_text() == "Lists: 8 d old"
+        assert "stale" in (page.locator("#lists-age").get_attribute("class") or "")
+        assert "older than the limit (7 d)" in page.locator("#banners").inner_text()
+        page.locator("#langs button[data-lang='az']").click()
+        page.evaluate("(qr) => window.checkpoint.verifyText(qr)", stale["qr"])
+        page.locator("#verdict:not([hidden])").wait_for()
+        assert page.locator("#verdict").get_attribute("data-status") == "valid"
+        assert page.locator("#verdict").get_attribute("class") == "green"
+        assert "limitdən" in page.locator("#verdict-warning").inner_text()
+        page.reload()
+        page.evaluate("async () => { await window.checkpoint.ready; }")
+        assert page.evaluate("() => document.documentElement.lang") == "az"
+        assert page.locator("#lists-age").inner_text() == "Siyahılar: 8 gün əvvəl"
+        context.close()

@@ -55,5 +55,27 @@ test-pg: setup
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
+# Production serving: N uvicorn workers on PostgreSQL, lists as static files (docs/scaling.md).
+# Needs PERMITS_ENV=production, PERMITS_DATABASE_URL=postgresql+psycopg://...,
+# PERMITS_KEY_PASSPHRASE and PERMITS_SECRET_KEY in the environment (or .env).
+.PHONY: serve-prod fuzz load
+WORKERS ?= 4
+PORT ?= 8000
+SECONDS_LOAD ?= 120
+serve-prod: setup
+	$(BIN)/permits serve --production --workers $(WORKERS) --port $(PORT)
+
+# The long attack runs: coverage-guided fuzzing of the Python decoder (atheris), the
+# JavaScript decoder (fast-check), and schemathesis over the API; each >= 100,000 inputs or
+# 50x the quick run in `make test`.
+fuzz: setup
+	$(BIN)/python benchmarks/fuzz_decoder.py
+	node benchmarks/fuzz_decoder_js.mjs
+	$(BIN)/python benchmarks/fuzz_api.py
+
+# The 2-minute mixed load on PostgreSQL (`make load SECONDS_LOAD=15` for a short run).
+load: setup
+	$(BIN)/python benchmarks/bench_load.py --seconds $(SECONDS_LOAD)
+
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache

@@ -7,8 +7,8 @@ import threading
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
-from permits.checkpoint.bundle import AppFile, app_config, build_bundle
-from permits.errors import NotFound
+from permits.checkpoint.bundle import AppFile, DecoderMissing, app_config, build_bundle
+from permits.errors import NotFound, ServiceUnavailable
 from permits.trust.keystore import KeyStore
 
 router = APIRouter(tags=["checkpoint"], include_in_schema=False)
@@ -24,7 +24,10 @@ def _bundle(request: Request) -> dict[str, AppFile]:
             bundle = getattr(state, "checkpoint_bundle", None)
             if bundle is None:
                 keystore: KeyStore = state.keystore
-                bundle = build_bundle(app_config(keystore.root_public_key()))
+                try:
+                    bundle = build_bundle(app_config(keystore.root_public_key()))
+                except DecoderMissing as exc:
+                    raise ServiceUnavailable(str(exc), code="checkpoint_app_not_built") from exc
                 state.checkpoint_bundle = bundle
     return bundle
 

@@ -13,6 +13,7 @@ from permits.policy.service import policy_at
 from permits.web.deps import PageCallerDep
 from permits.web.routing import page_router
 from permits.web.templating import NavItem, Pages, add_nav
+from permits.workspace.bulk_pages import router as bulk_router
 from permits.workspace.issuing import router as issuing_router
 from permits.workspace.register_pages import router as register_router
 
@@ -44,3 +45,4 @@ router = APIRouter()
 router.include_router(home_router)
 router.include_router(issuing_router)
 router.include_router(register_router)
+router.include_router(bulk_router)

@@ -140,3 +140,24 @@ def install_page_errors(app: FastAPI) -> None:
 
     app.add_exception_handler(PermitsError, permits_error)
     app.add_exception_handler(RequestValidationError, validation_error)
+
+
+def app_routes(app: FastAPI) -> list[tuple[frozenset[str], str]]:
+    """Every (methods, full path) the application serves, including routes of included
+    routers (which this FastAPI keeps inside included-router objects)."""
+    from starlette.routing import Route
+
+    found: list[tuple[frozenset[str], str]] = []
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        if callable(contexts):
+            for context in contexts():
+                inner = context.starlette_route or context.original_route
+                methods = getattr(inner, "methods", None) or getattr(
+                    context.original_route, "methods", None
+                )
+                path = context.path or getattr(inner, "path", "")
+                found.append((frozenset(methods or ()), str(path)))
+        elif isinstance(route, Route):
+            found.append((frozenset(route.methods or ()), route.path))
+    return found

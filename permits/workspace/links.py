@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Request
-from starlette.routing import Route
 
 from permits.issuance.models import Permit
 from permits.settings import Settings
+from permits.web.routing import app_routes
 
 # (path template, what it is) of the certificates area, in order of preference
 PDF_PATHS = (
@@ -31,7 +31,7 @@ BATCH_ZIP_PATHS = ("/api/v1/certificates/batch.zip", "/workspace/certificates/ba
 def _route_paths(request: Request) -> set[str]:
     cached = getattr(request.app.state, "route_paths", None)
     if cached is None:
-        cached = {r.path for r in request.app.routes if isinstance(r, Route)}
+        cached = {path for _methods, path in app_routes(request.app)}
         request.app.state.route_paths = cached
     return cached
 

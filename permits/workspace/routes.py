@@ -15,6 +15,7 @@ from permits.web.routing import page_router
 from permits.web.templating import NavItem, Pages, add_nav
 from permits.workspace.bulk_pages import router as bulk_router
 from permits.workspace.issuing import router as issuing_router
+from permits.workspace.people_pages import router as people_router
 from permits.workspace.register_pages import router as register_router
 
 home_router = page_router()
@@ -46,3 +47,4 @@ router.include_router(home_router)
 router.include_router(issuing_router)
 router.include_router(register_router)
 router.include_router(bulk_router)
+router.include_router(people_router)

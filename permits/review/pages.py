@@ -274,7 +274,10 @@ def export_page(request: Request, session: SessionDep, caller: AdminDep, now: No
     return Response(
         data,
         media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )
 
 

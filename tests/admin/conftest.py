@@ -4,7 +4,7 @@ registry, and a way to record checks as a device would upload them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import pytest
@@ -15,6 +15,17 @@ from permits.checks.models import Check
 from permits.oversight.checkpoints import ensure_default_checkpoints
 from tests.conftest import Clock
 from tests.factories import World
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_cache() -> Iterator[None]:
+    """Forget parsed policy documents around each test: the spine caches them by version
+    number per process, and these tests store versions 2 and 3 with different rules."""
+    from permits.policy import service
+
+    service._parsed.clear()
+    yield
+    service._parsed.clear()
 
 
 @pytest.fixture

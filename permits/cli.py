@@ -284,7 +284,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--publish-every",
         type=float,
         default=10.0,
-        help="production: seconds between checks for a new list version (default 10)",
+        help="production: seconds between checks for a new list version (default 10; "
+        "0: this node does not publish, another one does)",
     )
     serve.set_defaults(func=cmd_serve)
     issue = sub.add_parser("issue", help=cmd_issue.__doc__)

@@ -5,7 +5,7 @@ One command brings everything up:
   2. runs the migrations, creates the root key and policy version 1 if missing (no demo data);
   3. writes the signed lists into the static folder, served at /lists/ by every worker;
   4. starts the list publisher in this process (a new list version whenever something
-     changed, checked every few seconds);
+     changed, checked every --publish-every seconds; 0 leaves publishing to another node);
   5. starts N uvicorn worker processes on `permits.ops.asgi:app`; uvicorn restarts a worker
      that dies. Each worker's connection pool is sized so that all of them together stay
      under PostgreSQL's max_connections.
@@ -118,14 +118,16 @@ def serve_production(
         now=utcnow(),
         refresh_after=refresh_after,
     )
-    publisher = ListPublisher(
-        engine,
-        keystore=keystore,
-        out_dir=settings.lists_dir,
-        clock=utcnow,
-        refresh_after=refresh_after,
-        every=publish_every,
-    ).start()
+    publisher = None
+    if publish_every > 0:  # 0: another node publishes (see docs/scaling.md)
+        publisher = ListPublisher(
+            engine,
+            keystore=keystore,
+            out_dir=settings.lists_dir,
+            clock=utcnow,
+            refresh_after=refresh_after,
+            every=publish_every,
+        ).start()
     print(
         f"serving permits (production) on http://{host}:{port} with {workers} workers, "
         f"{plan.size}+{plan.overflow} database connections each; "
@@ -147,5 +149,6 @@ def serve_production(
             timeout_graceful_shutdown=20,
         )
     finally:
-        publisher.stop()
+        if publisher is not None:
+            publisher.stop()
         engine.dispose()

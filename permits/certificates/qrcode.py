@@ -209,6 +209,48 @@ _ECC: Any = consts.ECC
 _BITS = tuple(bytes((value >> shift) & 1 for shift in range(7, -1, -1)) for value in range(256))
 
 
+@lru_cache(maxsize=64)
+def _remainder_table(num_error_words: int) -> tuple[int, ...]:
+    """For each leading coefficient, the generator polynomial times it, as one integer."""
+    gen_log: Any = consts.GALIOS_LOG
+    gen_exp: Any = consts.GALIOS_EXP
+    gen: Any = consts.GEN_POLY[num_error_words]
+    table = [0]
+    for coefficient in range(1, 256):
+        log = gen_log[coefficient]
+        table.append(
+            int.from_bytes(bytes(gen_exp[log + gen[n]] for n in range(num_error_words)), "big")
+        )
+    return tuple(table)
+
+
+def _blocks(version: int, error: int, bits: bytearray) -> tuple[list[bytes], list[bytes]]:
+    """The data blocks and their Reed-Solomon error correction blocks (ISO 18004 7.5.2), as
+    segno's make_blocks computes them, one shift-register step per codeword."""
+    count = len(bits) // 8
+    codewords = int(bits.translate(_ASCII_BITS), 2).to_bytes(count, "big") if count else b""
+    data_blocks: list[bytes] = []
+    error_blocks: list[bytes] = []
+    position = 0
+    for info in _ECC[version][error]:
+        num_error_words = info.num_total - info.num_data
+        table = _remainder_table(num_error_words)
+        shift = 8 * (num_error_words - 1)
+        mask = (1 << (8 * num_error_words)) - 1
+        for _ in range(info.num_blocks):
+            block = codewords[position : position + info.num_data]
+            position += info.num_data
+            remainder = 0
+            for value in block:
+                remainder = ((remainder << 8) & mask) ^ table[value ^ (remainder >> shift)]
+            data_blocks.append(block)
+            error_blocks.append(remainder.to_bytes(num_error_words, "big"))
+    return data_blocks, error_blocks
+
+
+_ASCII_BITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
 def _unmasked(qr_text: str) -> tuple[int, bytes]:
     """Encode `qr_text` into the unmasked symbol (ISO 18004 7.4 to 7.7): segno's own steps
     for the bit stream and the error correction, then the codewords placed in one gather."""
@@ -225,7 +267,7 @@ def _unmasked(qr_text: str) -> tuple[int, bytes]:
     encoder.write_pad_codewords(buff, version, capacity, len(buff))
     # ISO 18004 7.6: data codewords interleaved, then error correction codewords interleaved
     # (segno's make_final_message, with one table look-up per codeword for its 8 bits).
-    data_blocks, error_blocks = encoder.make_blocks(_ECC[version][error], buff)
+    data_blocks, error_blocks = _blocks(version, error, buff.getbits())
     message = b"".join(
         _BITS[codeword]
         for blocks in (data_blocks, error_blocks)

@@ -4,6 +4,7 @@ resort cut the last line with an ellipsis. A fitted text never leaves its box.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from permits.certificates.fonts import Face, printable, width
 
@@ -60,6 +61,7 @@ def wrap(text: str, face: Face, size: float, max_width: float) -> list[str]:
     return lines
 
 
+@lru_cache(maxsize=8192)
 def fit(
     text: str,
     face: Face,
@@ -73,7 +75,9 @@ def fit(
 ) -> Fitted:
     """Return `text` wrapped at the largest size from `size` down to `min_size` at which it fits
     `box_width` x `box_height`; at `min_size` the lines that do not fit are dropped and the
-    last kept line ends in an ellipsis. At least one line is always returned."""
+    last kept line ends in an ellipsis. At least one line is always returned.
+
+    Cached: labels, category and issuer names repeat on every certificate of a batch."""
     text = printable(" ".join(text.split(" ")), face)
     current = size
     while True:

@@ -227,3 +227,44 @@ def test_replaced_permit_names_its_successor(
     )
     assert "ƏVƏZ EDİLİB" in text
     assert replacement.json()["serial"] in text
+
+
+def test_delivery_certificate_names_the_head_and_carries_the_receipt(
+    client: TestClient, world: World, issued: dict[str, dict[str, Any]]
+) -> None:
+    permit = issued["patient_delivery"]
+    url = f"/api/v1/permits/{permit['id']}/certificate.pdf"
+    before = pdf_text(client.get(url, headers=world.auth("doctor")).content)
+    assert "თამარ გელაშვილი" in before  # the clinic's head (demo data)
+    assert "Əşyaların klinika tərəfindən qəbulunun təsdiqi" in before
+    assert "Qəbul edən (adı, soyadı)" in before  # the blank to fill in
+    recorded = client.post(
+        f"/api/v1/permits/{permit['id']}/receipt",
+        json={"received_by": "ნანა კვარაცხელია"},
+        headers=world.auth("doctor"),
+    )
+    assert recorded.status_code == 200, recorded.text
+    after = pdf_text(client.get(url, headers=world.auth("doctor")).content)
+    assert "კლინიკამ დაადასტურა მიღება: ნანა კვარაცხელია" in after
+    assert "Klinika qəbulu təsdiq edib: ნანა კვარაცხელია" in after
+    other = pdf_text(
+        client.get(
+            f"/api/v1/permits/{issued['medical_staff']['id']}/certificate.pdf",
+            headers=world.auth("doctor"),
+        ).content
+    )
+    assert "qəbulunun təsdiqi" not in other
+
+
+def test_expired_permit_says_so(
+    client: TestClient, world: World, issued: dict[str, dict[str, Any]], clock: Any
+) -> None:
+    permit = issued["patient_delivery"]  # valid today 15:00-17:00
+    clock.advance(days=2)
+    pdf = client.get(
+        f"/api/v1/permits/{permit['id']}/certificate.pdf", headers=world.auth("doctor")
+    ).content
+    [page] = pdf_pages(pdf)
+    assert read_qr_texts(page) == []
+    text = pdf_text(pdf)
+    assert "MÜDDƏTİ BİTİB" in text and "ვადა გასულია" in text

@@ -225,6 +225,51 @@ def build(engine: Engine) -> None:
     print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
 
 
+PLANTED = 500
+
+
+def plant(engine: Engine) -> None:
+    """Add a known set of anomalies (once): 100 plates and 100 persons on 5 active permits
+    each, all issued by one clinic in the two hours before NOW (a jump far above its usual)."""
+    with engine.begin() as c:
+        c.exec_driver_sql("CREATE TABLE IF NOT EXISTS bench_planted (planted_at timestamptz)")
+        if c.execute(text("SELECT count(*) FROM bench_planted")).scalar():
+            return
+        c.execute(
+            text(
+                """
+                INSERT INTO permit (id, cti, serial, category, policy_version, organisation_id,
+                  issued_by_user_id, kid, status, valid_from, valid_until, windows,
+                  vehicle_kind, plate, plate_freeform, route_from_municipality,
+                  route_to_municipality, route_to_address, qr_text, holder_token, issued_at)
+                SELECT md5('anomaly' || i)::uuid, lpad(to_hex(:base + i), 10, '0'),
+                  'ANOM-' || i, 'medical_staff', 1, 1, 1, lpad(to_hex(1), 16, '0'), 'active',
+                  CAST(:now AS timestamptz) - interval '2 hours' + i * interval '10 seconds',
+                  CAST(:now AS timestamptz) + interval '10 days', '[]', 'car',
+                  'ANOM-' || lpad((i % 100)::text, 3, '0'), false, 5, 7, 'somewhere',
+                  'MP1:ANOM' || i, 'anom' || i,
+                  CAST(:now AS timestamptz) - interval '2 hours' + i * interval '10 seconds'
+                FROM generate_series(1, :n) i
+                """
+            ),
+            {"base": PERMITS + 1000, "now": NOW, "n": PLANTED},
+        )
+        c.execute(
+            text(
+                "INSERT INTO permit_person (permit_id, position, role, first_name, last_name,"
+                " document, foreign_document)"
+                " SELECT md5('anomaly' || i)::uuid, 0, 'staff_member', 'ანომალია', 'ტესტი',"
+                " '99999' || lpad((i % 100)::text, 6, '0'), false"
+                " FROM generate_series(1, :n) i"
+            ),
+            {"n": PLANTED},
+        )
+        c.exec_driver_sql("INSERT INTO bench_planted VALUES (now())")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+        c.exec_driver_sql("VACUUM ANALYZE permit")
+        c.exec_driver_sql("VACUUM ANALYZE permit_person")
+
+
 def timed(label: str, runs: int, action: object) -> list[float]:
     """Run `action` `runs` times and return the seconds each took."""
     times = []
@@ -247,6 +292,7 @@ def main() -> int:
     if args.rebuild or not has_data(engine):
         print(f"building {PERMITS:,} permits and {CHECKS:,} checks in {URL} ...", flush=True)
         build(engine)
+    plant(engine)
     if args.build_only:
         return 0
     from permits.migrations import upgrade

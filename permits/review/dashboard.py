@@ -72,6 +72,8 @@ class CheckpointRow:
     total: int = 0
     failed: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+    # checks and failed checks by local hour of the day (0-23), over the whole period
+    hours: list[list[int]] = field(default_factory=lambda: [[0, 0] for _ in range(24)])
 
     @property
     def failed_share(self) -> float:
@@ -107,6 +109,11 @@ class Dashboard:
     by_checkpoint: list[CheckpointRow]
     by_hour: list[HourRow]
     checkpoint: str | None = None
+
+    @property
+    def busiest_hour(self) -> int:
+        """The most checks any checkpoint had in one hour of the day (for shading)."""
+        return max((h[0] for row in self.by_checkpoint for h in row.hours), default=0)
 
     @property
     def checks_failed_share(self) -> float:
@@ -276,13 +283,16 @@ def _checks(
         row.total += count
         total += count
         bad = result != "valid"
+        local_bucket = from_utc(bucket)
+        row.hours[local_bucket.hour][0] += count
+        row.hours[local_bucket.hour][1] += count if bad else 0
         if bad:
             row.failed += count
             failed += count
             row.reasons[result] = row.reasons.get(result, 0) + count
             reasons[result] += count
         if checkpoint is None or code == checkpoint:
-            slot = hours[from_utc(bucket)]
+            slot = hours[local_bucket]
             slot[0] += count
             slot[1] += count if bad else 0
     series = []

@@ -103,6 +103,9 @@ def test_dashboard_draws_its_charts_from_our_own_files(
     desk.set_viewport_size({"width": 1280, "height": 1500})
     desk.screenshot(path=str(shots / "dashboard.png"), full_page=False)
     desk.set_viewport_size({"width": 1280, "height": 900})
+    heat = desk.get_by_test_id("checkpoint-hours")
+    assert heat.locator("tr[data-key='MRN-N'] td").count() == 24
+    heat.screenshot(path=str(shots / "checkpoint-hours.png"))
     desk.select_option("#checkpoint", "MRN-N")
     desk.click("form[data-testid=period] button")
     desk.wait_for_selector("body[data-charts-ready='1']")

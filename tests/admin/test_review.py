@@ -71,6 +71,8 @@ def test_dashboard_counts_permits_by_category_issuer_day_and_checks_by_checkpoin
     assert points["MRN-N"].failed_share == 0.5
     assert points["MRN-N"].label == "Marneuli, north entrance"
     assert points["RUS-N"].reasons == {"revoked": 1}
+    assert points["MRN-N"].hours[10] == [2, 1]  # 10:05 and 10:06 local, one failed
+    assert points["RUS-N"].hours[12] == [1, 1] and sum(h[0] for h in points["RUS-N"].hours) == 1
     assert board.checks_total == 4 and board.failure_reasons == {"outside_window": 1, "revoked": 1}
     assert len(board.by_hour) == 7 * 24
     assert sum(h.total for h in board.by_hour) == 4

@@ -10,11 +10,11 @@ from fastapi.responses import Response
 
 from permits.accounts import service as accounts
 from permits.accounts.caller import Caller
-from permits.accounts.models import User
+from permits.accounts.models import ApiToken, User
 from permits.accounts.roles import USER_MANAGING_ROLES, assignable_roles
 from permits.api.deps import NowDep, SessionDep
 from permits.db import write_session
-from permits.errors import PermitsError
+from permits.errors import FieldError, NotFound, PermitsError
 from permits.web.deps import page_caller_with
 from permits.web.flash import flash, redirect
 from permits.web.forms import FormState, error_text
@@ -34,6 +34,21 @@ ROLE_NAMES = {
     "regional_admin": "Regional administrator",
     "police": "Police officer",
 }
+
+
+def _own_user(session: Any, caller: Caller, user_id: int) -> User:
+    """A user of the caller's own organisation (these pages manage nobody else)."""
+    user = session.get(User, user_id)
+    if user is None or user.organisation_id != caller.organisation_id:
+        raise NotFound("no such user")
+    return user
+
+
+def _own_token(session: Any, caller: Caller, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or token.organisation_id != caller.organisation_id:
+        raise NotFound("no such token")
+    return token
 
 
 def _users_page(
@@ -110,6 +125,7 @@ def reset_password(
     request: Request, user_id: int, caller: ManagerDep, session: SessionDep, now: NowDep
 ) -> Response:
     """Give a user a new one-time password (shown once); their sessions end."""
+    _own_user(session, caller, user_id)
     end_read(session)
     with write_session(request.app.state.engine) as writer:
         password = accounts.reset_password(writer, actor=caller, user_id=user_id, now=now)
@@ -130,6 +146,7 @@ def set_active(
 ) -> Response:
     """Activate or deactivate a user."""
     _ = pages.gettext(request)
+    _own_user(session, caller, user_id)
     end_read(session)
     try:
         with write_session(request.app.state.engine) as writer:
@@ -200,13 +217,17 @@ def create_token(
     """Create a token for one user and one role; it is shown once, on this page only."""
     _ = pages.gettext(request)
     form = FormState.from_pairs(getattr(request.state, "form_snapshot", []))
+    if not user_id.isdigit():
+        form.add_error("user_id", error_text(FieldError("user_id", "required", ""), _))
+        return _tokens_page(request, session, caller, form, status=422)
+    _own_user(session, caller, int(user_id))
     end_read(session)
     try:
         with write_session(request.app.state.engine) as writer:
             token = accounts.create_api_token(
                 writer,
                 actor=caller,
-                user_id=int(user_id) if user_id.isdigit() else 0,
+                user_id=int(user_id),
                 role=role,
                 name=name,
                 now=now,
@@ -223,6 +244,7 @@ def revoke_token(
 ) -> Response:
     """Revoke a token from now on."""
     _ = pages.gettext(request)
+    _own_token(session, caller, token_id)
     end_read(session)
     try:
         with write_session(request.app.state.engine) as writer:

@@ -47,7 +47,7 @@ def app_file(path: str, request: Request) -> Response:
         raise NotFound(f"the checkpoint app has no file {path}")
     headers = {
         "ETag": file.etag,
-        "Cache-Control": "no-cache",
+        "Cache-Control": "max-age=0, must-revalidate",  # public files: revalidated each time
         "Vary": "Accept-Encoding",
     }
     if path == "sw.js":

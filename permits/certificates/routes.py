@@ -149,7 +149,7 @@ def batch_zip(body: BatchIn, session: SessionDep, caller: CallerDep, now: NowDep
 
 
 _HOLDER_HEADERS = {
-    "Cache-Control": "no-cache, private",
+    "Cache-Control": "no-store, private",  # the service worker keeps its own copy
     "Referrer-Policy": "no-referrer",
     "X-Robots-Tag": "noindex, nofollow",
     "X-Content-Type-Options": "nosniff",

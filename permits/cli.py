@@ -334,6 +334,9 @@ def build_parser() -> argparse.ArgumentParser:
     from permits.certificates.cli import add_render_command
 
     add_render_command(sub)
+    from permits.accounts.cli import add_user_commands
+
+    add_user_commands(sub)
     return parser
 
 

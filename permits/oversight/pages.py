@@ -17,8 +17,10 @@ from permits.oversight.anomalies import scan_anomalies
 from permits.oversight.audit_view import audit_events, check_chain
 from permits.oversight.checkpoints import all_checkpoints, register_checkpoint
 from permits.oversight.policy_edit import (
+    LIMIT_FIELDS,
     CategoryEdit,
     apply_category_change,
+    apply_limits_change,
     latest_version,
     permits_by_version,
     propose_category_change,
@@ -328,9 +330,26 @@ def publish_page(
 
 @router.get("/policy")
 def policy_page(request: Request, session: SessionDep, caller: AdminDep, now: NowDep) -> Response:
-    """Policy versions (with how many permits each issued) and the rules of each category."""
+    """Policy versions (with how many permits each issued), the rules of each category, and
+    the limits the anomaly scan uses."""
+    return _policy_render(request, session, now, None)
+
+
+def _policy_render(
+    request: Request,
+    session: SessionDep,
+    now: datetime,
+    form: FormState | None,
+    status_code: int = 200,
+) -> Response:
     versions = session.exec(select(PolicyVersion).order_by(col(PolicyVersion.version).desc())).all()
     latest_row, latest = latest_version(session)
+    if form is None:
+        form = FormState()
+        for name in LIMIT_FIELDS:
+            form.set(name, str(getattr(latest.limits, name)))
+        start = (now + timedelta(hours=1)).astimezone(LOCAL)
+        form.set("effective_from", start.strftime("%Y-%m-%dT%H:00"))
     return pages.render(
         request,
         "admin/policy.html",
@@ -340,8 +359,47 @@ def policy_page(request: Request, session: SessionDep, caller: AdminDep, now: No
             "in_force": policy_at(session, now).version,
             "latest": latest,
             "latest_row": latest_row,
+            "form": form,
         },
+        status_code=status_code,
     )
+
+
+@router.post("/policy-limits")
+async def limits_submit(
+    request: Request, session: SessionDep, caller: AdminDep, now: NowDep
+) -> Response:
+    """Store new [limits] (anomaly thresholds, list staleness) as the next policy version."""
+    form = await _form(request)
+    gettext = pages.gettext(request)
+    try:
+        text = form.value("effective_from").strip()
+        try:
+            effective = datetime.fromisoformat(text).replace(tzinfo=LOCAL)
+        except ValueError as exc:
+            raise ValidationFailed(
+                [FieldError("effective_from", "invalid", "a date and time")]
+            ) from exc
+        row = apply_limits_change(
+            session,
+            caller=caller,
+            values={name: form.value(name) for name in LIMIT_FIELDS},
+            effective_from=effective,
+            note=form.value("note"),
+            now=now,
+        )
+    except ValidationFailed as exc:
+        session.rollback()
+        for error in exc.errors:
+            form.add_error("", f"{error.field}: " + gettext(error.message))
+        return _policy_render(request, session, now, form, status_code=422)
+    flash(
+        request,
+        gettext("Policy version %(v)s saved; in force from %(at)s.")
+        % {"v": row.version, "at": row.effective_from.astimezone(LOCAL).strftime("%Y-%m-%d %H:%M")},
+        "success",
+    )
+    return redirect(request, "/admin/policy")
 
 
 @router.get("/policy/versions/{version}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
@@ -272,3 +273,63 @@ def permits_by_version(session: Session) -> dict[int, int]:
             select(col(Permit.policy_version), func.count()).group_by(col(Permit.policy_version))
         ).all()
     }
+
+
+LIMIT_FIELDS = (
+    "plate_active_permits_max",
+    "person_active_permits_max",
+    "issuer_daily_volume_factor",
+    "checkpoint_max_speed_kmh",
+    "trust_list_stale_hours",
+    "revocation_list_stale_hours",
+)
+
+
+def apply_limits_change(
+    session: Session,
+    *,
+    caller: Caller,
+    values: dict[str, str],
+    effective_from: datetime,
+    note: str,
+    now: datetime,
+) -> PolicyVersion:
+    """Store the newest document with new [limits] (anomaly thresholds, list staleness) as the
+    next version and commit. Limits shorten no permit, so no confirmation is needed."""
+    caller.require_any({REGIONAL_ADMIN})
+    row, current = latest_version(session)
+    errors = []
+    if effective_from < now.replace(second=0, microsecond=0):
+        errors.append(
+            FieldError(
+                "effective_from", "in_past", "a new version takes effect now or later, never before"
+            )
+        )
+    elif effective_from < row.effective_from:
+        errors.append(
+            FieldError("effective_from", "before_latest", "cannot take effect before the latest")
+        )
+    if not note.strip():
+        errors.append(FieldError("note", "required", "say why the rules change"))
+    raw: dict[str, Any] = json.loads(current.model_dump_json())
+    for name in LIMIT_FIELDS:
+        text = (values.get(name) or "").strip()
+        try:
+            raw["limits"][name] = float(text) if name == "issuer_daily_volume_factor" else int(text)
+        except ValueError:
+            errors.append(FieldError(name, "not_a_number", "a number"))
+    raw["version"] = row.version + 1
+    raw["effective_from"] = effective_from.isoformat()
+    raw["note"] = note.strip()
+    if not errors:
+        try:
+            document = PolicyDocument.model_validate(raw)
+        except ValidationError as exc:
+            errors.extend(
+                FieldError(str(e["loc"][-1]), "out_of_range", e["msg"]) for e in exc.errors()
+            )
+    if errors:
+        raise ValidationFailed(errors)
+    if document.limits == current.limits:
+        raise ValidationFailed([FieldError("limits", "no_change", "nothing would change")])
+    return add_version(session, document=document, now=now, actor=caller)

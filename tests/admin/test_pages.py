@@ -242,6 +242,7 @@ POST_PAGES = [
     "/admin/keys/0000000000000000/revoke",
     "/admin/lists",
     "/admin/policy/farm_work",
+    "/admin/policy-limits",
     "/admin/checkpoints",
 ]
 
@@ -343,3 +344,40 @@ def test_every_state_change_is_in_the_audit_trail_with_who_when_what(
     page = client.get("/admin/audit", params={"action": "key."})
     assert "key.approve" in page.text and "admin@KK-ADMIN" in page.text
     assert "The chain is intact" in client.get("/admin/audit?verify=1").text
+
+
+def test_limits_change_is_a_new_version_the_anomaly_scan_uses(
+    client: TestClient, engine: Engine, world: World, clock: Clock
+) -> None:
+    from permits.policy.service import policy_at
+
+    logged_in(client, engine, world, "admin")
+    client.get("/language/en")
+    page = client.get("/admin/policy")
+    assert 'name="plate_active_permits_max" type="number" value="3"' in page.text
+    form = {
+        "csrf_token": csrf_of(page.text),
+        "plate_active_permits_max": "2",
+        "person_active_permits_max": "3",
+        "issuer_daily_volume_factor": "4.5",
+        "checkpoint_max_speed_kmh": "110",
+        "trust_list_stale_hours": "24",
+        "revocation_list_stale_hours": "12",
+        "effective_from": clock().strftime("%Y-%m-%dT%H:%M"),
+        "note": "tighter plate limit",
+    }
+    bad = client.post("/admin/policy-limits", data={**form, "plate_active_permits_max": "0"})
+    assert bad.status_code == 422 and "plate_active_permits_max" in bad.text
+    saved = client.post("/admin/policy-limits", data=form)
+    assert saved.status_code == 200 and "Policy version 2 saved" in saved.text
+    with Session(engine) as session:
+        limits = policy_at(session, clock() + timedelta(minutes=1)).limits
+        assert limits.plate_active_permits_max == 2 and limits.issuer_daily_volume_factor == 4.5
+        assert policy_at(session, clock() + timedelta(minutes=1)).categories.keys() == (
+            policy_at(session, clock() - timedelta(days=1)).categories.keys()
+        )
+    for _ in range(3):
+        issue(client, world, medical_staff(clock()))
+    clock.advance(minutes=5)
+    report = client.get("/admin/anomalies")
+    assert "Plates on more than 2 active permits (1)" in report.text

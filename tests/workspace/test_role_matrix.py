@@ -231,6 +231,7 @@ ROUTES: list[Case] = [
             "/admin/keys/{kid}/revoke",
             "/admin/lists",
             "/admin/policy/{category}",
+            "/admin/policy-limits",
             "/admin/checkpoints",
         )
     ],

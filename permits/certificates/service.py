@@ -10,6 +10,7 @@ who holds the database anyway.
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -41,12 +42,18 @@ class Rendered:
     filename: str
 
 
-def _parse_ref(ref: str) -> uuid.UUID | str:
+_SERIAL = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,40}$")
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+def _parse_ref(ref: str) -> uuid.UUID | str | None:
+    """A permit id, a serial (upper case), or None for text that can be neither."""
     text = ref.strip()
     try:
         return uuid.UUID(text)
     except ValueError:
-        return text.upper()
+        serial = text.upper()
+        return serial if _SERIAL.match(serial) else None
 
 
 def _load(session: Session, refs: Sequence[str]) -> list[Permit | None]:
@@ -68,7 +75,10 @@ def _load(session: Session, refs: Sequence[str]) -> list[Permit | None]:
                 select(Permit).where(col(Permit.serial).in_(serial_list[start : start + 500]))
             ).all():
                 by_serial[permit.serial] = permit
-    return [by_id.get(p) if isinstance(p, uuid.UUID) else by_serial.get(p) for p in parsed]
+    return [
+        by_id.get(p) if isinstance(p, uuid.UUID) else by_serial.get(p) if p else None
+        for p in parsed
+    ]
 
 
 def _views(
@@ -172,7 +182,7 @@ def holder_view(
     session: Session, *, token: str, languages: str | None = None, now: datetime
 ) -> tuple[CertificateView, Permit]:
     """Return the view behind a holder link (no login: the token is the key), or NotFound."""
-    if not token or len(token) > 64:
+    if not _TOKEN.match(token):
         raise NotFound("no such certificate")
     permit = session.exec(select(Permit).where(Permit.holder_token == token)).first()
     if permit is None:

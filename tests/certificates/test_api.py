@@ -268,3 +268,19 @@ def test_expired_permit_says_so(
     assert read_qr_texts(page) == []
     text = pdf_text(pdf)
     assert "MÜDDƏTİ BİTİB" in text and "ვადა გასულია" in text
+
+
+def test_garbage_references_are_not_found(client: TestClient, world: World) -> None:
+    for ref in ("%00abc", "a b", "ნინო", "x" * 64):
+        response = client.get(
+            f"/api/v1/permits/{ref}/certificate.pdf", headers=world.auth("doctor")
+        )
+        assert response.status_code == 404, (ref, response.text)
+    assert client.get("/h/%00%01").status_code == 404
+    batch = client.post(
+        "/api/v1/certificates/batch.pdf",
+        json={"permits": ["\u0000", "MRN-CLINIC-999999"]},
+        headers=world.auth("doctor"),
+    )
+    assert batch.status_code == 404
+    assert batch.json()["errors"][0]["field"] == "permits[0]"

@@ -99,10 +99,36 @@ def production_env(prepared: Prepared, folder: Path) -> dict[str, str]:
 
 
 def permit_body(number: int, now: datetime) -> dict[str, Any]:
-    """A medical-staff request valid all day for a week, with a person of its own."""
-    from tests.resilience.conftest import permit_request
+    """A medical-staff request valid all day for a week, with a person of its own (the same
+    request as tests/resilience's, without importing the test fixtures)."""
+    from permits.timezone import LOCAL
 
-    return permit_request(number, now)
+    start = now.astimezone(LOCAL).replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "category": "medical_staff",
+        "persons": [
+            {
+                "role": "staff_member",
+                "first_name": "ნინო",
+                "last_name": "ბერიძე",
+                "personal_number": f"{10_000_000_000 + number:011d}",
+                "position": "ექთანი",
+            }
+        ],
+        "vehicle": {"kind": "car", "plate": f"AA-{number % 1000:03d}-BB"},
+        "route": {"from_municipality": 5, "to_municipality": 7, "to_address": "Rustavi, Clinic 3"},
+        "schedule": {
+            "valid_from": start.isoformat(),
+            "valid_until": (start + timedelta(days=7)).isoformat(),
+        },
+    }
+
+
+def wait_until(moment: float) -> None:
+    """Sleep until the wall-clock `moment` (both load processes start together)."""
+    delay = moment - time.time()
+    if delay > 0:
+        time.sleep(delay)
 
 
 # -- a small HTTP/1.1 client: keep-alive, Content-Length bodies, nothing else ---------------

@@ -229,7 +229,8 @@ def search_page(request: Request, session: SessionDep, caller: AdminDep, now: No
     form = FormState()
     items: list[Any] = []
     total = 0
-    page = max(1, min(int(request.query_params.get("page", "1") or 1), 100000))
+    raw_page = request.query_params.get("page", "1")
+    page = max(1, min(int(raw_page), 100000)) if raw_page.isdigit() else 1
     try:
         filters, raw = _filters(request)
         for key, value in raw.items():

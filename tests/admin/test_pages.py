@@ -88,6 +88,10 @@ def test_search_history_and_revoke_one_through_the_pages(
     client.get("/language/en")
     page = client.get("/admin/permits", params={"personal_number": "01024054321"})
     assert "1 permits found" in page.text and permit["serial"] in page.text
+    assert client.get("/admin/permits", params={"page": "x"}).status_code == 200
+    bad_day = client.get("/admin/permits", params={"issued_from": "yesterday"})
+    assert bad_day.status_code == 200 and "Enter a date as YYYY-MM-DD." in bad_day.text
+    assert client.get("/admin", params={"since": "nope"}).status_code == 422
     page = client.get("/admin/permits", params={"issuer": "BOL-MUNI"})
     assert "1 permits found" in page.text and permit["serial"] not in page.text
     history = client.get(f"/admin/permits/{permit['id']}")

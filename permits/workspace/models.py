@@ -89,3 +89,5 @@ Index(
     _permit.c.valid_until,
 )
 Index("ix_ws_person_document_permit", _person.c.document, _person.c.permit_id)
+Index("ix_ws_person_first_name", _person.c.first_name, _person.c.permit_id)
+Index("ix_ws_person_last_name", _person.c.last_name, _person.c.permit_id)

@@ -49,6 +49,7 @@ GROUPS = (
     "issued_by",
 )
 PER_PAGE = 50
+COUNT_CAP = 10_000  # a register counts matches up to here ("more than 10,000" beyond)
 EXPORT_LIMIT = 200_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -108,6 +109,7 @@ class RegisterPage:
     total: int
     pages: int
     groups: dict[str, int]
+    capped: bool = False
 
 
 def _status_expression(now: datetime) -> ColumnElement[str]:
@@ -143,8 +145,17 @@ def _group_expression(group: str, now: datetime, dialect: str = "sqlite") -> Col
     return _day(days.get(group, Permit.issued_at), dialect)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+_NAME_COLUMNS = (col(PermitPerson.first_name), col(PermitPerson.last_name))
+_TOP = "\U0010ffff"  # sorts after every character (SQLite and C-collated PostgreSQL)
+
+
+def _starts(column: Any, fragment: str, *, variants: bool = True) -> ColumnElement[bool]:
+    """`column` starts with `fragment` (as typed, lower case or capitalised): a range over
+    the column's index, so a search stays fast in a register of millions."""
+    forms = {fragment}
+    if variants:
+        forms |= {fragment.lower(), fragment[:1].upper() + fragment[1:].lower()}
+    return or_(*((column >= form) & (column < form + _TOP) for form in sorted(forms)))
 
 
 def _local_midnight(day: date) -> datetime:
@@ -164,14 +175,10 @@ def filtered(caller: Caller, query: RegisterQuery, now: datetime) -> Select[Any]
             )
         )
     for word in [w for w in query.name.split() if w][:4]:
-        pattern = f"%{_escape_like(word)}%"
         statement = statement.where(
             col(Permit.id).in_(
                 select(PermitPerson.permit_id).where(
-                    or_(
-                        col(PermitPerson.first_name).ilike(pattern, escape="\\"),
-                        col(PermitPerson.last_name).ilike(pattern, escape="\\"),
-                    )
+                    or_(*(_starts(column, word) for column in _NAME_COLUMNS))
                 )
             )
         )
@@ -181,9 +188,7 @@ def filtered(caller: Caller, query: RegisterQuery, now: datetime) -> Select[Any]
         except PlateError:
             fragment = "".join(ch for ch in query.plate.upper() if ch.isalnum())
         if fragment:
-            statement = statement.where(
-                col(Permit.plate).like(f"%{_escape_like(fragment)}%", escape="\\")
-            )
+            statement = statement.where(_starts(col(Permit.plate), fragment, variants=False))
     if query.category:
         statement = statement.where(col(Permit.category) == query.category)
     if query.status == ACTIVE:
@@ -259,8 +264,10 @@ def register_page(
 ) -> RegisterPage:
     """One page of the register for `query`, the total, and counts per group (if grouped)."""
     statement = filtered(caller, query, now)
-    subquery = statement.subquery()
-    total = int(session.exec(select(func.count()).select_from(subquery)).one())
+    limited = statement.with_only_columns(col(Permit.id)).limit(COUNT_CAP + 1).subquery()
+    total = int(session.exec(select(func.count()).select_from(limited)).one())
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     pages = max(1, -(-total // PER_PAGE))
     page = min(max(1, query.page), pages)
     rows = (
@@ -273,13 +280,13 @@ def register_page(
         .all()
     )
     groups: dict[str, int] = {}
-    if query.group in GROUPS and total:
+    if query.group in GROUPS and total and not capped:
         expression = _group_expression(query.group, now, _dialect(session))
         grouped = statement.with_only_columns(expression.label("g"), func.count()).group_by(
             expression
         )
         groups = {str(key): int(count) for key, count in session.execute(grouped).all()}
-    return RegisterPage(_with_people(session, list(rows), now), total, pages, groups)
+    return RegisterPage(_with_people(session, list(rows), now), total, pages, groups, capped)
 
 
 def group_key(row: RegisterRow, group: str) -> str:

@@ -201,7 +201,7 @@ def test_register_search_filter_group_and_exports(client, engine, world, clock):
     partial = client.get("/workspace/register?personal_number=0102409999")  # exact only
     assert "0 permits" in partial.text
     assert "2 permits" in client.get("/workspace/register?name=ბერ").text
-    assert "1 permit" in client.get("/workspace/register?plate=777").text
+    assert "1 permit" in client.get("/workspace/register?plate=ge-77").text
     assert "1 permit" in client.get("/workspace/register?status=revoked").text
     assert "2 permits" in client.get("/workspace/register?status=active").text
     grouped = client.get("/workspace/register?group=category")

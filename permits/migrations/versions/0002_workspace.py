@@ -118,10 +118,15 @@ def _search_indexes() -> None:
         batch_op.create_index(
             "ix_ws_person_document_permit", ["document", "permit_id"], unique=False
         )
+        # names are searched by their beginning: a range over these indexes
+        batch_op.create_index("ix_ws_person_first_name", ["first_name", "permit_id"], unique=False)
+        batch_op.create_index("ix_ws_person_last_name", ["last_name", "permit_id"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("permit_person", schema=None) as batch_op:
+        batch_op.drop_index("ix_ws_person_last_name")
+        batch_op.drop_index("ix_ws_person_first_name")
         batch_op.drop_index("ix_ws_person_document_permit")
     with op.batch_alter_table("permit", schema=None) as batch_op:
         batch_op.drop_index("ix_ws_permit_org_status_until")

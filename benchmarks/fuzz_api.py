@@ -28,16 +28,21 @@ def main() -> int:
     per_operation = {mode.value: int(n * args.scale) for mode, n in EXAMPLES.items()}
     print(f"  up to {per_operation} cases per operation, as a caller and as a stranger")
     problems: list[str] = []
+    requests = 0
     started = time.monotonic()
     with in_process(datetime.now(UTC)) as setup:
         for stranger in (False, True):
-            problems += fuzz_operations(
+            found, made = fuzz_operations(
                 setup.client.app,  # type: ignore[attr-defined]
                 setup.world,  # type: ignore[arg-type]
                 stranger=stranger,
                 scale=args.scale,
             )
-    print(f"  done in {time.monotonic() - started:.0f} s; 5xx answers: {len(problems)}")
+            problems += found
+            requests += made
+    print(
+        f"  {requests} requests in {time.monotonic() - started:.0f} s; 5xx answers: {len(problems)}"
+    )
     for problem in problems[:20]:
         print(f"    {problem}")
     return 1 if problems else 0

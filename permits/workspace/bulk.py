@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
@@ -48,8 +49,6 @@ from permits.workspace.models import (
     BulkRow,
 )
 from permits.workspace.roster import Roster, parse_date_text
-
-PROGRESS_EVERY = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -332,6 +331,95 @@ def start_issuing(session: Session, *, caller: Caller, job_id: uuid.UUID, now: d
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+CHUNK = 100  # permits signed and stored in one transaction
+
+
+def _issue_chunk(
+    engine: Engine,
+    *,
+    caller: Caller,
+    rows: list[Any],
+    keystore: KeyStore,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Issue a chunk of roster rows in one transaction (each permit signed, stored and
+    audited as `issue_permit` does); return (issued rows, failed rows) as row updates.
+
+    Rows whose key an earlier upload used get that permit. Should two writers clash, the
+    chunk is rolled back and issued row by row with `issue_permit`.
+    """
+    # the issuance service's own steps, run for many permits per transaction
+    from permits.issuance.service import _organisation, _store
+
+    done: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
+    keys = [key for _, _, key in rows]
+    try:
+        with write_session(engine) as session:
+            caller.require_any(ISSUING_ROLES)
+            organisation = _organisation(session, caller.organisation_id)
+            existing = dict(
+                session.exec(
+                    select(Permit.idempotency_key, Permit.id)
+                    .where(Permit.organisation_id == caller.organisation_id)
+                    .where(col(Permit.idempotency_key).in_(keys))
+                ).all()
+            )
+            policy = policy_at(session, now)
+            for row_id, body, key in rows:
+                if key in existing:
+                    done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": existing[key]})
+                    continue
+                try:
+                    request = PermitCreate.model_validate(body)
+                    validated = validate_permit(
+                        request, policy=policy, organisation=organisation, now=now
+                    )
+                except (ValidationFailed, ValidationError, PermitsError) as exc:
+                    failed.append({"id": row_id, "state": ROW_INVALID, "errors": _errors(exc)})
+                    continue
+                permit, _persons = _store(
+                    session,
+                    validated=validated,
+                    organisation=organisation,
+                    caller=caller,
+                    keystore=keystore,
+                    policy_number=policy.version,
+                    now=now,
+                    idempotency_key=key,
+                )
+                existing[key] = permit.id
+                done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": permit.id})
+            session.commit()
+        return done, failed
+    except IntegrityError:
+        done, failed = [], []
+    for row_id, body, key in rows:  # one at a time, each idempotent
+        try:
+            with write_session(engine) as session:
+                result = issue_permit(
+                    session,
+                    caller=caller,
+                    request=PermitCreate.model_validate(body),
+                    keystore=keystore,
+                    now=now,
+                    idempotency_key=key,
+                )
+            done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": result.permit.id})
+        except (ValidationFailed, Conflict, ValidationError) as exc:
+            failed.append({"id": row_id, "state": ROW_INVALID, "errors": _errors(exc)})
+    return done, failed
+
+
+def _errors(exc: Exception) -> list[dict[str, Any]]:
+    errors = (
+        exc.as_field_errors()
+        if isinstance(exc, PermitsError)
+        else [FieldError("", "invalid", str(exc))]
+    )
+    return [{"field": e.field, "code": e.code, "message": e.message} for e in errors]
+
+
 def issue_job(
     engine: Engine,
     *,
@@ -340,73 +428,48 @@ def issue_job(
     keystore: KeyStore,
     clock: Callable[[], datetime],
 ) -> BulkJob:
-    """Issue every valid row of a job that `start_issuing` marked, one permit per
-    transaction with the row's idempotency key, counting progress as it goes.
+    """Issue every valid row of a job that `start_issuing` marked, `CHUNK` permits per
+    transaction, each with its row's idempotency key, counting progress as it goes.
 
     Safe to run again after a crash: rows already issued are skipped, and a row whose key was
-    used meanwhile returns the permit issued then.
+    used meanwhile gets the permit issued then.
     """
     with Session(engine) as reader:
-        rows = reader.exec(
-            select(BulkRow.id, BulkRow.request, BulkRow.idempotency_key)
-            .where(BulkRow.job_id == job_id)
-            .where(BulkRow.state == ROW_VALID)
-            .order_by(col(BulkRow.line))
-        ).all()
-    done: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-    issued = 0
-
-    def flush(final: bool) -> None:
-        with write_session(engine) as writer:
-            if done:
-                writer.execute(update(BulkRow), done)
-            if failed:
-                writer.execute(update(BulkRow), failed)
-            values: dict[str, Any] = {"updated_at": clock()}
-            if issued:
-                values["issued_rows"] = BulkJob.issued_rows + issued
-            if final:
-                values["status"] = DONE
-            writer.execute(update(BulkJob).where(col(BulkJob.id) == job_id).values(**values))
-            writer.commit()
-        done.clear()
-        failed.clear()
-
+        rows = list(
+            reader.exec(
+                select(BulkRow.id, BulkRow.request, BulkRow.idempotency_key)
+                .where(BulkRow.job_id == job_id)
+                .where(BulkRow.state == ROW_VALID)
+                .order_by(col(BulkRow.line))
+            ).all()
+        )
     try:
-        for row_id, body, key in rows:
-            try:
-                request = PermitCreate.model_validate(body)
-                with write_session(engine) as writer:
-                    result = issue_permit(
-                        writer,
-                        caller=caller,
-                        request=request,
-                        keystore=keystore,
-                        now=clock(),
-                        idempotency_key=key,
-                    )
-                done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": result.permit.id})
-                issued += 1
-            except (ValidationFailed, Conflict, ValidationError) as exc:
-                errors = (
-                    exc.as_field_errors()
-                    if isinstance(exc, PermitsError)
-                    else [FieldError("", "invalid", str(exc))]
-                )
-                failed.append(
-                    {
-                        "id": row_id,
-                        "state": ROW_INVALID,
-                        "errors": [
-                            {"field": e.field, "code": e.code, "message": e.message} for e in errors
-                        ],
-                    }
-                )
-            if len(done) + len(failed) >= PROGRESS_EVERY:
-                flush(final=False)
-                issued = 0
-        flush(final=True)
+        for start in range(0, len(rows), CHUNK):
+            done, failed = _issue_chunk(
+                engine,
+                caller=caller,
+                rows=rows[start : start + CHUNK],
+                keystore=keystore,
+                now=clock(),
+            )
+            final = start + CHUNK >= len(rows)
+            with write_session(engine) as writer:
+                if done:
+                    writer.execute(update(BulkRow), done)
+                if failed:
+                    writer.execute(update(BulkRow), failed)
+                values: dict[str, Any] = {
+                    "updated_at": clock(),
+                    "issued_rows": BulkJob.issued_rows + len(done),
+                }
+                if final:
+                    values["status"] = DONE
+                writer.execute(update(BulkJob).where(col(BulkJob.id) == job_id).values(**values))
+                writer.commit()
+        if not rows:
+            with write_session(engine) as writer:
+                writer.execute(update(BulkJob).where(col(BulkJob.id) == job_id).values(status=DONE))
+                writer.commit()
     except Exception:
         with write_session(engine) as writer:
             writer.execute(

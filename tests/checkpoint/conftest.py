@@ -10,24 +10,44 @@ from typing import Any
 
 import pytest
 
-from tests.browser import chromium
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.checkpoint.camera import camera_file
 from tests.conftest import Clock
 
 FAKE_CAMERA = ("--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream")
 
 CameraBrowser = Callable[..., AbstractContextManager[Any]]
+Launcher = Callable[..., AbstractContextManager[Any]]
 
 
 @pytest.fixture
-def camera_browser(tmp_path: Path) -> CameraBrowser:
+def launch_chromium(browser: Any) -> Launcher:
+    """Launch another Chromium with extra flags, through the Playwright of the session's
+    `browser` (one Playwright per test session: a second one cannot start beside it)."""
+
+    @contextmanager
+    def launch(extra_args: tuple[str, ...] | list[str] = ()) -> Iterator[Any]:
+        launched = browser.browser_type.launch(
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+    return launch
+
+
+@pytest.fixture
+def camera_browser(tmp_path: Path, launch_chromium: Launcher) -> CameraBrowser:
     """Launch Chromium whose camera shows the QR code of a text (None: a camera with no QR)."""
 
     @contextmanager
     def launch(text: str | None, *, blank_frames: int = 0) -> Iterator[Any]:
         video = camera_file(tmp_path / "camera.y4m", text, blank_frames=blank_frames)
-        with chromium([*FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"]) as browser:
-            yield browser
+        flags = [*FAKE_CAMERA, f"--use-file-for-fake-video-capture={video}"]
+        with launch_chromium(flags) as launched:
+            yield launched
 
     return launch
 

@@ -58,6 +58,11 @@ def tamper(qr: str) -> str:
     raise AssertionError("no character could be changed")
 
 
+def _device_checks(session: Session) -> list[Check]:
+    session.rollback()  # a fresh snapshot: the server commits in its own sessions
+    return list(session.exec(select(Check).where(Check.source == "device")).all())
+
+
 def test_camera_scan_shows_the_permit_and_uploads_the_check(
     camera_browser: CameraBrowser,
     live_server: str,
@@ -77,13 +82,20 @@ def test_camera_scan_shows_the_permit_and_uploads_the_check(
             assert expected in details, (expected, details)
         assert permit["control_code"] in details
         # scanned before anyone set a token: the record waits on the device
-        assert pending_checks(page) == 1
+        _wait_for(lambda: pending_checks(page) == 1)
+        # the officer puts the phone away (the app stops the camera when hidden), then enters
+        # the checkpoint and the token: the waiting record goes up with that token
+        page.evaluate("() => window.checkpoint.app.scanner.stop()")
         next_scan(page)
         save_settings(page, checkpoint="RUS-N", token=world.tokens["police"])
-        assert verdict(page) == "valid"  # the camera scans again after the settings close
+        _wait_for(lambda: pending_checks(page) == 0)
+        page.reload()  # the next start scans with the settings kept
+        page.evaluate("async () => { await window.checkpoint.ready; }")
+        assert verdict(page) == "valid"
+        _wait_for(lambda: len(_device_checks(session)) == 2)
         _wait_for(lambda: pending_checks(page) == 0)
         assert page.errors == []
-    checks = session.exec(select(Check).where(Check.source == "device")).all()
+    checks = _device_checks(session)
     assert len(checks) == 2
     assert {c.checkpoint for c in checks} == {"unset", "RUS-N"}
     for check in checks:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tests.browser import chromium
+from tests.checkpoint.conftest import Launcher
 from tests.checkpoint.static_site import VECTORS, static_site
 from tests.checkpoint.verdicts import CATALOGS, COLOURS, LANGS, VERDICT_VECTORS, render_verdicts
 
@@ -52,24 +52,25 @@ async ({ vectors, files }) => {
 """
 
 
-def test_every_vector_in_the_browser(tmp_path: Path) -> None:
+def test_every_vector_in_the_browser(tmp_path: Path, browser: Any) -> None:
     index = json.loads((VECTORS / "index.json").read_text(encoding="utf-8"))
     vectors = {n: json.loads((VECTORS / n).read_text(encoding="utf-8")) for n in index["vectors"]}
     files = {
         p.name: base64.b64encode(p.read_bytes()).decode() for p in sorted(VECTORS.glob("*.cose"))
     }
-    with static_site(tmp_path / "site") as url, chromium() as browser:
+    with static_site(tmp_path / "site") as url:
         page = browser.new_page()
         page.goto(f"{url}/")
         page.evaluate("async () => { await window.checkpoint.ready; }")
         got: dict[str, Any] = page.evaluate(RUN_VECTORS, {"vectors": vectors, "files": files})
+        page.close()
     assert len(got) == len(vectors) > 60
     for name, vector in vectors.items():
         assert got[name] == vector["expected"], (name, vector["description"])
 
 
-def test_every_verdict_in_every_language(tmp_path: Path) -> None:
-    shown = render_verdicts(tmp_path / "shots", work_dir=tmp_path)
+def test_every_verdict_in_every_language(tmp_path: Path, launch_chromium: Launcher) -> None:
+    shown = render_verdicts(tmp_path / "shots", work_dir=tmp_path, launch=launch_chromium)
     catalogs = {
         lang: json.loads((CATALOGS / f"{lang}.json").read_text(encoding="utf-8")) for lang in LANGS
     }
@@ -93,9 +94,11 @@ def test_every_verdict_in_every_language(tmp_path: Path) -> None:
     assert len(list((tmp_path / "shots").glob("*.png"))) == 33
 
 
-def test_stale_lists_warn_and_still_verify_and_the_language_is_remembered(tmp_path: Path) -> None:
+def test_stale_lists_warn_and_still_verify_and_the_language_is_remembered(
+    tmp_path: Path, browser: Any
+) -> None:
     stale = json.loads((VECTORS / "permit-valid-stale-lists.json").read_text(encoding="utf-8"))
-    with static_site(tmp_path / "site") as url, chromium() as browser:
+    with static_site(tmp_path / "site") as url:
         context = browser.new_context(viewport={"width": 360, "height": 640}, locale="en-GB")
         context.clock.set_fixed_time(datetime.fromisoformat(stale["at"]))  # day 8: past 7 days
         page = context.new_page()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,9 +45,12 @@ def _small_png(path: Path) -> None:
     image.quantize(colors=64, method=Image.Quantize.MEDIANCUT).save(path, optimize=True)
 
 
-def render_verdicts(out_dir: Path, *, work_dir: Path) -> list[dict[str, Any]]:
+def render_verdicts(
+    out_dir: Path, *, work_dir: Path, launch: Callable[..., Any] = chromium
+) -> list[dict[str, Any]]:
     """Show each verdict in each language; write `<status>-<lang>.png` and `scan-<lang>.png`
-    into `out_dir`. Returns what each screen showed (status, colour, word, reason, overflow)."""
+    into `out_dir`. Returns what each screen showed (status, colour, word, reason, overflow).
+    `launch(flags)` starts Chromium (the tests pass their own launcher)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     video = camera_file(work_dir / "blank.y4m", None)
     shown: list[dict[str, Any]] = []
@@ -55,7 +59,7 @@ def render_verdicts(out_dir: Path, *, work_dir: Path) -> list[dict[str, Any]]:
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with static_site(work_dir / "site") as url, chromium(args) as browser:
+    with static_site(work_dir / "site") as url, launch(args) as browser:
         context = browser.new_context(
             viewport={"width": 360, "height": 640}, permissions=["camera"], device_scale_factor=1
         )

@@ -411,7 +411,10 @@ function showVerdict(view, timing) {
   }
 }
 
+const RESCAN_PAUSE_MS = 2000;
+
 function closeVerdict() {
+  if (app.current && app.current.text && app.scanner) app.scanner.ignore(app.current.text, RESCAN_PAUSE_MS);
   app.current = null;
   $("verdict").hidden = true;
   $("verdict-details").replaceChildren(); // nothing personal stays on screen
@@ -429,7 +432,7 @@ async function handleText(text, frameTime) {
   const result = await app.verifier.verify(text, Date.now());
   const verified = performance.now();
   if (result.reasonKey === "category_not_allowed") result.params.issuer = result.issuer.code;
-  showVerdict(viewFromResult(result), { frame: frameTime ?? decoded, decoded, verified, status: result.status });
+  showVerdict({ ...viewFromResult(result), text }, { frame: frameTime ?? decoded, decoded, verified, status: result.status });
   recordCheck(result).catch(() => {});
   return result;
 }

@@ -141,6 +141,11 @@ export class Scanner {
     this.paused = true;
   }
 
+  /** Do not report `text` again for `ms` (the same permit still held up after "Scan next"). */
+  ignore(text, ms) {
+    this.ignored = { text, until: performance.now() + ms };
+  }
+
   resume() {
     this.paused = false;
     this.#schedule();
@@ -172,7 +177,8 @@ export class Scanner {
       this.frames++;
       try {
         const text = await this.reader.read(this.video, width, height);
-        if (text && this.active && !this.paused) {
+        const ignored = this.ignored && text === this.ignored.text && performance.now() < this.ignored.until;
+        if (text && !ignored && this.active && !this.paused) {
           this.paused = true;
           this.onText(text, frameTime);
         }

@@ -37,17 +37,39 @@ const localFormat = new Intl.DateTimeFormat("en-US", {
   weekday: "short",
 });
 
+function intlParts(epochSeconds) {
+  const parts = {};
+  for (const p of localFormat.formatToParts(new Date(epochSeconds * 1000))) parts[p.type] = p.value;
+  return parts;
+}
+
+// The zone's offset from UTC, looked up once per UTC hour (the zone's rules come from the
+// browser's time zone data, as Python's come from zoneinfo; offsets change on whole hours).
+const offsets = new Map();
+
+function offsetSeconds(epochSeconds) {
+  const hour = Math.floor(epochSeconds / 3600);
+  let offset = offsets.get(hour);
+  if (offset === undefined) {
+    const p = intlParts(hour * 3600);
+    offset = Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute)) / 1000 - hour * 3600;
+    if (offsets.size > 10_000) offsets.clear();
+    offsets.set(hour, offset);
+  }
+  return offset;
+}
+
 /** The local (Asia/Tbilisi) calendar fields of an epoch in seconds. */
 export function localParts(epochSeconds) {
-  const parts = {};
-  for (const p of localFormat.formatToParts(new Date(Number(epochSeconds) * 1000))) parts[p.type] = p.value;
+  const seconds = Math.floor(Number(epochSeconds));
+  const local = new Date((seconds + offsetSeconds(seconds)) * 1000);
   return {
-    year: Number(parts.year),
-    month: Number(parts.month),
-    day: Number(parts.day),
-    hour: Number(parts.hour),
-    minute: Number(parts.minute),
-    weekday: WEEKDAY_NAMES.indexOf(parts.weekday), // Monday = 0
+    year: local.getUTCFullYear(),
+    month: local.getUTCMonth() + 1,
+    day: local.getUTCDate(),
+    hour: local.getUTCHours(),
+    minute: local.getUTCMinutes(),
+    weekday: (local.getUTCDay() + 6) % 7, // Monday = 0
   };
 }
 

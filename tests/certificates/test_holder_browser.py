@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from permits.app import create_app
 from permits.settings import Settings
 from permits.trust.keystore import KeyStore
-from tests.browser import LiveServer, chromium
+from tests.browser import LiveServer
 from tests.certificates.conftest import dump, moment_inside
 from tests.certificates.readback import png_image, read_qr_texts
 from tests.factories import World
@@ -35,25 +35,16 @@ def own_server(
     server.stop()
 
 
-@pytest.fixture
-def browser_of_my_own() -> Iterator[Any]:
-    """Chromium for this module alone, closed afterwards (the session-wide `browser` would
-    keep a Playwright loop running that other modules' own launches cannot share)."""
-    with chromium() as launched:
-        yield launched
-
-
 def test_holder_page_works_offline_and_its_qr_verifies(
     own_server: LiveServer,
-    browser_of_my_own: Any,
+    browser: Any,
     client: TestClient,
     issued: dict[str, dict[str, Any]],
     keystore: KeyStore,
 ) -> None:
     permit = issued["medical_staff"]
-    context = browser_of_my_own.new_context(
-        viewport={"width": 390, "height": 844}, device_scale_factor=2
-    )
+    # The session's browser: one Playwright per test session (a second cannot start beside it).
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2)
     try:
         page = context.new_page()
         url = own_server.url + permit["holder_path"]

@@ -55,7 +55,7 @@ def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> da
 
 
 @pytest.fixture(scope="session")
-def database_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, object]:
+def database_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, object]]:
     if PG_URL:
         engine = make_engine(PG_URL)
         try:
@@ -68,12 +68,14 @@ def database_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, ob
                 pytest.fail(message)
             pytest.skip(message)
         upgrade(engine)
-        return "postgresql", engine
+        yield "postgresql", engine
+        engine.dispose()  # close its pooled connections before the interpreter does
+        return
     path = tmp_path_factory.mktemp("template") / "template.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
     engine.dispose()
-    return "sqlite", path
+    yield "sqlite", path
 
 
 @pytest.fixture

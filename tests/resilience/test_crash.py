@@ -11,6 +11,10 @@ On SQLite the server is one `permits serve` process; on PostgreSQL it is
 
 from __future__ import annotations
 
+import os
+import signal
+import sqlite3
+import subprocess
 import threading
 import time
 from datetime import timedelta
@@ -35,6 +39,7 @@ from tests.resilience.conftest import (
     random_reason,
     stored_permits,
 )
+from tests.resilience.processes import PERMITS
 from verifier.lists import load_revocation_list
 from verifier.model import Status
 
@@ -57,9 +62,11 @@ class Outcomes:
 
 
 def _fresh_lists(deployment: Deployment, must_list: set[str]) -> None:
-    """Bring the static list files up to date: on PostgreSQL wait for the server's publisher,
-    on SQLite publish them from here (the SQLite server has no publisher)."""
-    if not deployment.server.production:
+    """Bring the static list files up to date: wait for a running production server's
+    publisher, or else publish them from here (the SQLite server has no publisher)."""
+    process = deployment.server.process
+    publishing = deployment.server.production and process is not None and process.poll() is None
+    if not publishing:
         publish_once(
             deployment.engine,
             keystore=deployment.keystore,
@@ -268,3 +275,83 @@ def test_sigkill_during_bulk_revocation(deployment: Deployment) -> None:
     with Session(deployment.engine) as session:
         revoked = session.exec(select(Permit).where(Permit.status == "revoked")).all()
     assert {str(p.id) for p in revoked} == acknowledged
+
+
+def _revoking_transaction_open(deployment: Deployment) -> bool:
+    """True while another connection holds a write transaction (the bulk revocation)."""
+    engine = deployment.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            return bool(
+                connection.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND pid <> pg_backend_pid() AND xact_start IS NOT NULL "
+                    "AND query ILIKE '%%audit%%'"
+                ).scalar_one()
+            )
+    path = engine.url.database
+    assert path
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+        probe.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError:  # "database is locked": the revocation is writing
+        return True
+    finally:
+        probe.close()
+
+
+def test_sigkill_during_an_administrators_bulk_revocation(deployment: Deployment) -> None:
+    """`permits revoke-bulk` (the administration's bulk revocation, one transaction) killed
+    while it writes: afterwards either every permit in scope is revoked with its record, or
+    none is, and running it again revokes them all."""
+    permits = _issue_directly(deployment, 400)
+    command = [
+        str(PERMITS),
+        "revoke-bulk",
+        "--user",
+        "admin",
+        "--issuer",
+        "MRN-CLINIC",
+        "--reason",
+        "the regulation ended",
+        "--confirm",
+        str(len(permits)),
+    ]
+    env = {"PATH": "/usr/bin:/bin", **deployment.server.env}
+    process = subprocess.Popen(
+        command,
+        env=env,
+        cwd=deployment.server.folder.parent,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    seen = False
+    while time.monotonic() < deadline and process.poll() is None:
+        if _revoking_transaction_open(deployment):
+            seen = True
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert seen, "the bulk revocation finished before it could be caught writing"
+    with Session(deployment.engine) as session:
+        statuses = [p.status for p in session.exec(select(Permit)).all()]
+    revoked = statuses.count("revoked")
+    assert revoked in (0, len(permits)), f"{revoked} of {len(permits)}: half-written"
+    assert_nothing_half_written(deployment.engine, deployment.keystore)
+    # Again, to the end (if the kill came first): every permit revoked, the next list names
+    # them all.
+    if revoked == 0:
+        done = subprocess.run(
+            command, env=env, capture_output=True, text=True, timeout=300, check=False
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    assert_nothing_half_written(deployment.engine, deployment.keystore)
+    _fresh_lists(deployment, {p.cti for p in permits})
+    verifier = device_verifier(deployment.lists_dir, deployment.keystore)
+    now = utcnow()
+    assert all(verifier.verify(p.qr_text, at=now).status is Status.REVOKED for p in permits)

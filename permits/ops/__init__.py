@@ -8,4 +8,6 @@ as static files, security headers, readiness, online backup and restore.
     serve.py      `permits serve --production`: migrations, lists, N uvicorn workers
     asgi.py       the production ASGI entry point (pool sized for the worker count)
     backup.py     `permits backup` / `permits restore` for SQLite and PostgreSQL
+    logs.py       holders' bearer links redacted from access logs
+    install.py    wires headers, /readyz, /lists/ and log redaction into `create_app`
 """

@@ -166,3 +166,21 @@ def writer(engine: Engine) -> Engine:
 def write_session(engine: Engine) -> Session:
     """Return a new session for a unit of work that writes (see `writer`)."""
     return Session(writer(engine), expire_on_commit=False)
+
+
+def begin_write(session: Session) -> None:
+    """Make the rest of `session`'s work one write transaction, from here to its commit.
+
+    For a unit of work that reads, validates and signs first and writes last: on SQLite the
+    read transaction (if any) ends here and a BEGIN IMMEDIATE transaction starts, so the
+    write lock is held only for the writes. A session that is already writing, or one on
+    another database, is left as it is (there, row locks do this job). Objects read before
+    stay usable: sessions here do not expire them.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.in_transaction():
+        if session.connection().get_execution_options().get(_WRITER_OPTION):
+            return
+        session.commit()  # a read transaction: nothing was written
+    session.connection(execution_options={_WRITER_OPTION: True})

@@ -32,6 +32,13 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_first_session(request: Request) -> Iterator[Session]:
+    """Yield a session that starts as a reader, for services that read, validate and sign
+    first and then call `permits.db.begin_write` for their writes (issuing)."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
 def get_now(request: Request) -> datetime:
     """Return the current time from the app's clock (tests stand it at any moment)."""
     now: datetime = request.app.state.clock()
@@ -57,6 +64,7 @@ def get_verifier_cache(request: Request) -> VerifierCache:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadFirstSessionDep = Annotated[Session, Depends(get_read_first_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 KeyStoreDep = Annotated[KeyStore, Depends(get_keystore)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]

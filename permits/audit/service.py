@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,12 +54,22 @@ _HEAD = AuditHead.__table__  # type: ignore[attr-defined]
 _ADVANCE_HEAD = (
     update(_HEAD)
     .where(_HEAD.c.id == 1)
-    .values(seq=_HEAD.c.seq + 1)
+    .values(seq=_HEAD.c.seq + bindparam("count"))
     .returning(_HEAD.c.seq, _HEAD.c.last_hash)
 )
 _SET_HEAD_HASH = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("new_hash"))
 _SEED_HEAD = insert(_HEAD)
 _INSERT_EVENT = insert(_EVENTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One state change to record: what was done, to what, and the details."""
+
+    action: str
+    subject_type: str
+    subject_id: str
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def record(
@@ -77,30 +87,49 @@ def record(
     The chain head row is updated first (which locks it until commit), so concurrent
     writers take turns and the chain has no forks.
     """
+    change = Change(action, subject_type, subject_id, details or {})
+    return record_many(session, actor=actor, changes=[change], at=at)[0]
+
+
+def record_many(
+    session: Session, *, actor: Caller | None, changes: list[Change], at: datetime
+) -> list[AuditEvent]:
+    """Append `changes`, in order, to the chain inside the caller's transaction.
+
+    One advance of the chain head for the whole batch, one INSERT of all the events: a
+    roster of a hundred permits costs three statements, not three hundred. The caller
+    commits.
+    """
+    if not changes:
+        return []
     connection = session.connection()
-    head = connection.execute(_ADVANCE_HEAD).first()
+    head = connection.execute(_ADVANCE_HEAD, {"count": len(changes)}).first()
     if head is None:  # a database created before the head row was seeded
-        connection.execute(_SEED_HEAD, [{"id": 1, "seq": 1, "last_hash": GENESIS}])
-        seq, prev_hash = 1, GENESIS
+        connection.execute(_SEED_HEAD, [{"id": 1, "seq": len(changes), "last_hash": GENESIS}])
+        last_seq, prev_hash = len(changes), GENESIS
     else:
-        seq, prev_hash = head
+        last_seq, prev_hash = head
     at_utc = at.astimezone(UTC)
-    row: dict[str, Any] = {
-        "seq": seq,
-        "at": at_utc.isoformat(),
-        "actor_user_id": actor.user_id if actor else None,
-        "actor": actor.label() if actor else "system",
-        "organisation_id": actor.organisation_id if actor else None,
-        "action": action,
-        "subject_type": subject_type,
-        "subject_id": subject_id,
-        "details": _canonical(details or {}),
-    }
-    row["hash"] = _chain_hash(prev_hash, row)
-    row["prev_hash"], row["at"] = prev_hash, at_utc
-    connection.execute(_SET_HEAD_HASH, {"new_hash": row["hash"]})
-    connection.execute(_INSERT_EVENT, [row])
-    return AuditEvent.model_construct(**row)
+    rows: list[dict[str, Any]] = []
+    for offset, change in enumerate(changes):
+        row: dict[str, Any] = {
+            "seq": last_seq - len(changes) + 1 + offset,
+            "at": at_utc.isoformat(),
+            "actor_user_id": actor.user_id if actor else None,
+            "actor": actor.label() if actor else "system",
+            "organisation_id": actor.organisation_id if actor else None,
+            "action": change.action,
+            "subject_type": change.subject_type,
+            "subject_id": change.subject_id,
+            "details": _canonical(change.details),
+        }
+        row["hash"] = _chain_hash(prev_hash, row)
+        row["prev_hash"], row["at"] = prev_hash, at_utc
+        prev_hash = row["hash"]
+        rows.append(row)
+    connection.execute(_SET_HEAD_HASH, {"new_hash": prev_hash})
+    connection.execute(_INSERT_EVENT, rows)
+    return [AuditEvent.model_construct(**row) for row in rows]
 
 
 @dataclass(frozen=True, slots=True)

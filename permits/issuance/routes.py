@@ -7,28 +7,41 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import BaseModel
 
-from permits.api.deps import CallerDep, KeyStoreDep, NowDep, SessionDep
+from permits.api.deps import CallerDep, KeyStoreDep, NowDep, ReadFirstSessionDep, SessionDep
+from permits.errors import PermitsError
 from permits.issuance import service
 from permits.issuance.present import permit_public
 from permits.issuance.qr import qr_png, qr_svg
-from permits.issuance.schemas import PermitCreate, PermitPage, PermitPublic, ReceiptIn, RevokeIn
+from permits.issuance.schemas import (
+    BatchIn,
+    BatchOut,
+    BatchResultOut,
+    FieldErrorOut,
+    PermitCreate,
+    PermitPage,
+    PermitPublic,
+    ReceiptIn,
+    RevokeIn,
+)
 
 router = APIRouter(prefix="/permits", tags=["permits"])
+JSON = "application/json"
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=100)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PermitPublic)
 def issue(
     body: PermitCreate,
-    session: SessionDep,
+    session: ReadFirstSessionDep,
     caller: CallerDep,
     keystore: KeyStoreDep,
     now: NowDep,
-    response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> PermitPublic:
-    """Issue and sign a permit for the caller's organisation."""
+) -> Response:
+    """Issue and sign a permit for the caller's organisation (200 instead of 201 when the
+    Idempotency-Key was used before: the permit issued then comes back, nothing is signed)."""
     issued = service.issue_permit(
         session,
         caller=caller,
@@ -37,9 +50,58 @@ def issue(
         now=now,
         idempotency_key=idempotency_key,
     )
-    if "idempotent_replay" in issued.warnings:
-        response.status_code = status.HTTP_200_OK
-    return permit_public(issued, now=now)
+    replay = "idempotent_replay" in issued.warnings
+    return _json(
+        permit_public(issued, now=now),
+        status.HTTP_200_OK if replay else status.HTTP_201_CREATED,
+    )
+
+
+@router.post("/batch", response_model=BatchOut)
+def issue_batch(
+    body: BatchIn,
+    session: ReadFirstSessionDep,
+    caller: CallerDep,
+    keystore: KeyStoreDep,
+    now: NowDep,
+) -> Response:
+    """Issue many permits in one request and one transaction (a clinic system's roster).
+
+    Each item is judged on its own: the valid ones are signed and stored, each refused one
+    is reported with its field errors and stores nothing, and an item whose idempotency key
+    was used before returns the permit issued then.
+    """
+    outcomes = service.issue_permits(
+        session,
+        caller=caller,
+        requests=[(item.permit, item.idempotency_key) for item in body.items],
+        keystore=keystore,
+        now=now,
+    )
+    results = []
+    for index, outcome in enumerate(outcomes):
+        if isinstance(outcome, PermitsError):
+            errors = [
+                FieldErrorOut(field=e.field, code=e.code, message=e.message)
+                for e in outcome.as_field_errors()
+            ]
+            results.append(BatchResultOut(index=index, status=outcome.status_code, errors=errors))
+        else:
+            replay = "idempotent_replay" in outcome.warnings
+            results.append(
+                BatchResultOut(
+                    index=index,
+                    status=200 if replay else 201,
+                    permit=permit_public(outcome, now=now),
+                )
+            )
+    refused = sum(1 for result in results if result.status >= 400)
+    return _json(BatchOut(issued=len(results) - refused, refused=refused, results=results), 200)
+
+
+def _json(model: BaseModel, status_code: int) -> Response:
+    """A JSON answer written straight from the model (already validated, not checked twice)."""
+    return Response(model.model_dump_json(), status_code=status_code, media_type=JSON)
 
 
 @router.get("", response_model=PermitPage)

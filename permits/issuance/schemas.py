@@ -181,3 +181,43 @@ class PermitPage(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class BatchItemIn(BaseModel):
+    """One permit of a batch, with the key that makes its retry harmless."""
+
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
+    permit: PermitCreate
+
+
+class BatchIn(BaseModel):
+    """Many permits issued in one request (a clinic system's roster): at most 500."""
+
+    items: list[BatchItemIn] = Field(min_length=1, max_length=500)
+
+
+class FieldErrorOut(BaseModel):
+    """One problem with one field, as every error answer carries it."""
+
+    field: str
+    code: str
+    message: str
+
+
+class BatchResultOut(BaseModel):
+    """The outcome of one item, in the order sent: 201 issued, 200 issued before under the
+    same idempotency key, 4xx refused with its errors (422 invalid, 403 a category the
+    organisation may not issue...), and nothing stored for it."""
+
+    index: int
+    status: int
+    permit: PermitPublic | None = None
+    errors: list[FieldErrorOut] = Field(default_factory=list)
+
+
+class BatchOut(BaseModel):
+    """Every item's outcome, and how many were issued and refused."""
+
+    issued: int
+    refused: int
+    results: list[BatchResultOut]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,8 +20,16 @@ from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
 from permits.accounts.roles import ISSUING_ROLES
-from permits.audit.service import record
-from permits.errors import Conflict, FieldError, NotFound, NotPermitted, ValidationFailed
+from permits.audit.service import Change, record, record_many
+from permits.db import begin_write
+from permits.errors import (
+    Conflict,
+    FieldError,
+    NotFound,
+    NotPermitted,
+    PermitsError,
+    ValidationFailed,
+)
 from permits.issuance.models import Permit, PermitPerson
 from permits.issuance.plates import PlateError, normalise_plate
 from permits.issuance.schemas import PermitCreate
@@ -28,7 +37,7 @@ from permits.issuance.signing import claims_for, sign_claims
 from permits.issuance.validation import ValidatedPermit, validate_permit
 from permits.organisations.models import Organisation
 from permits.policy.service import policy_at, policy_version
-from permits.trust.keys import bump_list_state, signing_key
+from permits.trust.keys import SigningKey, bump_list_state, signing_key
 from permits.trust.keystore import KeyStore
 from verifier.controlcode import control_code, parse_control_code
 from verifier.errors import MalformedError
@@ -78,52 +87,38 @@ def _organisation(session: Session, organisation_id: int) -> Organisation:
     return Organisation.model_construct(**row)
 
 
-_NEXT_SERIAL = (
+_NEXT_SERIALS = (
     update(_ORGANISATIONS)
     .where(_ORGANISATIONS.c.id == bindparam("organisation_id"))
-    .values(next_serial=_ORGANISATIONS.c.next_serial + 1)
+    .values(next_serial=_ORGANISATIONS.c.next_serial + bindparam("count"))
     .returning(_ORGANISATIONS.c.next_serial)
 )
 _INSERT_PERMIT = insert(Permit.__table__)  # type: ignore[attr-defined]
 _INSERT_PERSON = insert(PermitPerson.__table__)  # type: ignore[attr-defined]
 
 
-def _next_serial(session: Session, organisation: Organisation) -> str:
-    number = (
-        session.connection()
-        .execute(_NEXT_SERIAL, {"organisation_id": organisation.id})
-        .scalar_one()
-    )
-    return f"{organisation.code}-{number:06d}"
-
-
-def _store(
-    session: Session,
-    *,
+def _signed_row(
     validated: ValidatedPermit,
+    *,
+    key: SigningKey,
     organisation: Organisation,
     caller: Caller,
-    keystore: KeyStore,
     policy_number: int,
     now: datetime,
-    replaces: Permit | None = None,
     idempotency_key: str | None = None,
-) -> tuple[Permit, list[PermitPerson]]:
-    """Sign the permit and write its row, its persons and its audit record (no commit).
+    replaces: Permit | None = None,
+) -> dict[str, Any]:
+    """Sign a validated permit under a fresh random id; return its row, all but the serial.
 
-    The hot path of issuing: plain INSERT statements, no ORM unit of work. A clash of the
-    random permit id or holder token surfaces as IntegrityError at INSERT, and the caller
-    retries with new ones.
+    No database work: signing happens before the write transaction, so the write lock (on
+    SQLite) or the organisation's row lock (the serial, on PostgreSQL) is held only for the
+    inserts.
     """
-    key = signing_key(session, organisation=organisation, keystore=keystore)
-    serial = _next_serial(session, organisation)
     cti = secrets.token_bytes(5)
-    qr_text = sign_claims(claims_for(validated, permit_id=cti), key=key)
     assert organisation.id is not None
-    values: dict[str, Any] = {
+    return {
         "id": uuid.uuid4(),
         "cti": cti.hex(),
-        "serial": serial,
         "category": validated.category.slug,
         "policy_version": policy_number,
         "organisation_id": organisation.id,
@@ -146,42 +141,73 @@ def _store(
         "purpose_detail": validated.purpose_detail,
         "beneficiary": validated.beneficiary,
         "reference_document": validated.reference_document,
-        "qr_text": qr_text,
+        "qr_text": sign_claims(claims_for(validated, permit_id=cti), key=key),
         "holder_token": secrets.token_urlsafe(16),
         "idempotency_key": idempotency_key,
         "issued_at": now,
         "replaces_id": replaces.id if replaces else None,
     }
-    session.connection().execute(_INSERT_PERMIT, [values])
-    person_rows: list[dict[str, Any]] = [
-        {
-            "permit_id": values["id"],
-            "position": index,
-            "role": p.role,
-            "first_name": p.first_name,
-            "last_name": p.last_name,
-            "document": p.document,
-            "foreign_document": p.foreign_document,
-            "job_position": p.job_position,
-        }
-        for index, p in enumerate(validated.persons)
-    ]
-    session.connection().execute(_INSERT_PERSON, person_rows)
-    record(
-        session,
-        actor=caller,
-        action="permit.replace" if replaces else "permit.issue",
-        subject_type="permit",
-        subject_id=str(values["id"]),
-        at=now,
-        details={
-            "serial": serial,
-            "category": validated.category.slug,
-            **({"replaces": str(replaces.id)} if replaces else {}),
-        },
-    )
-    return Permit.model_construct(**values), [
-        PermitPerson.model_construct(**row) for row in person_rows
+
+
+def _write(
+    session: Session,
+    *,
+    batch: list[tuple[ValidatedPermit, dict[str, Any]]],
+    organisation: Organisation,
+    caller: Caller,
+    now: datetime,
+) -> list[tuple[Permit, list[PermitPerson]]]:
+    """Store signed permits with their serials, persons and audit records (no commit).
+
+    A fixed number of statements whatever the batch size: one UPDATE takes the serials, one
+    INSERT each for the permits, their persons and their audit events, and two statements
+    advance the audit chain. A clash of a random id, a holder token or an idempotency key
+    surfaces as IntegrityError, and nothing of the batch is kept.
+    """
+    if not batch:
+        return []
+    connection = session.connection()
+    last = connection.execute(
+        _NEXT_SERIALS, {"organisation_id": organisation.id, "count": len(batch)}
+    ).scalar_one()
+    first = last - len(batch) + 1
+    rows, person_rows, changes = [], [], []
+    for number, (validated, values) in enumerate(batch, start=first):
+        row = {**values, "serial": f"{organisation.code}-{number:06d}"}
+        persons = [
+            {
+                "permit_id": row["id"],
+                "position": index,
+                "role": p.role,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "document": p.document,
+                "foreign_document": p.foreign_document,
+                "job_position": p.job_position,
+            }
+            for index, p in enumerate(validated.persons)
+        ]
+        rows.append(row)
+        person_rows.append(persons)
+        replaces = row["replaces_id"]
+        changes.append(
+            Change(
+                "permit.replace" if replaces else "permit.issue",
+                "permit",
+                str(row["id"]),
+                {
+                    "serial": row["serial"],
+                    "category": row["category"],
+                    **({"replaces": str(replaces)} if replaces else {}),
+                },
+            )
+        )
+    connection.execute(_INSERT_PERMIT, rows)
+    connection.execute(_INSERT_PERSON, [p for persons in person_rows for p in persons])
+    record_many(session, actor=caller, changes=changes, at=now)
+    return [
+        (Permit.model_construct(**row), [PermitPerson.model_construct(**p) for p in persons])
+        for row, persons in zip(rows, person_rows, strict=True)
     ]
 
 
@@ -198,7 +224,8 @@ def issue_permit(
 
     With an `idempotency_key` already used by this organisation, the permit issued then is
     returned and nothing new is signed (a retried request or a re-uploaded roster issues
-    nothing twice).
+    nothing twice). Reading, validating and signing come first; the write transaction holds
+    only the inserts.
     """
     caller.require_any(ISSUING_ROLES)
     organisation = _organisation(session, caller.organisation_id)
@@ -208,17 +235,25 @@ def issue_permit(
             return replay
     policy = policy_at(session, now)
     validated = validate_permit(request, policy=policy, organisation=organisation, now=now)
+    key = signing_key(session, organisation=organisation, keystore=keystore)
     for attempt in range(3):
+        values = _signed_row(
+            validated,
+            key=key,
+            organisation=organisation,
+            caller=caller,
+            policy_number=policy.version,
+            now=now,
+            idempotency_key=idempotency_key,
+        )
         try:
-            permit, persons = _store(
+            begin_write(session)
+            [(permit, persons)] = _write(
                 session,
-                validated=validated,
+                batch=[(validated, values)],
                 organisation=organisation,
                 caller=caller,
-                keystore=keystore,
-                policy_number=policy.version,
                 now=now,
-                idempotency_key=idempotency_key,
             )
             session.commit()
             return IssuedPermit(permit, persons, organisation, validated.warnings)
@@ -234,14 +269,113 @@ def issue_permit(
     raise AssertionError("unreachable")
 
 
+def issue_permits(
+    session: Session,
+    *,
+    caller: Caller,
+    requests: Sequence[tuple[PermitCreate, str | None]],
+    keystore: KeyStore,
+    now: datetime,
+) -> list[IssuedPermit | PermitsError]:
+    """Issue many permits of the caller's organisation, each with its idempotency key, in one
+    transaction, and commit; return, in order, each permit or the error that refused it.
+
+    What `issue_permit` does for one, for a roster: a request whose key was used before gets
+    the permit issued then (warning "idempotent_replay"); an invalid request gets its
+    ValidationFailed and stops nothing else; the valid ones are signed first and stored with
+    a fixed number of statements. Should a concurrent writer clash with the batch (the same
+    key, say), the batch is rolled back and each request is issued on its own.
+    """
+    caller.require_any(ISSUING_ROLES)
+    organisation = _organisation(session, caller.organisation_id)
+    keys = [key for _request, key in requests if key is not None]
+    existing = _permits_by_key(session, organisation, keys)
+    policy = policy_at(session, now)
+    signer = signing_key(session, organisation=organisation, keystore=keystore)
+    results: list[IssuedPermit | PermitsError | None] = []
+    batch: list[tuple[int, ValidatedPermit, dict[str, Any]]] = []
+    for index, (request, key) in enumerate(requests):
+        if key is not None and key in existing:
+            permit = existing[key]
+            results.append(
+                IssuedPermit(
+                    permit, persons_of(session, permit.id), organisation, ("idempotent_replay",)
+                )
+            )
+            continue
+        try:
+            validated = validate_permit(request, policy=policy, organisation=organisation, now=now)
+        except PermitsError as exc:
+            results.append(exc)
+            continue
+        values = _signed_row(
+            validated,
+            key=signer,
+            organisation=organisation,
+            caller=caller,
+            policy_number=policy.version,
+            now=now,
+            idempotency_key=key,
+        )
+        batch.append((index, validated, values))
+        results.append(None)
+    try:
+        begin_write(session)
+        stored = _write(
+            session,
+            batch=[(validated, values) for _index, validated, values in batch],
+            organisation=organisation,
+            caller=caller,
+            now=now,
+        )
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        return [
+            result
+            if result is not None
+            else _issue_alone(session, caller, requests[index], keystore=keystore, now=now)
+            for index, result in enumerate(results)
+        ]
+    for (index, validated, _values), (permit, persons) in zip(batch, stored, strict=True):
+        results[index] = IssuedPermit(permit, persons, organisation, validated.warnings)
+    return [result for result in results if result is not None]
+
+
+def _issue_alone(
+    session: Session,
+    caller: Caller,
+    item: tuple[PermitCreate, str | None],
+    *,
+    keystore: KeyStore,
+    now: datetime,
+) -> IssuedPermit | PermitsError:
+    request, key = item
+    try:
+        return issue_permit(
+            session, caller=caller, request=request, keystore=keystore, now=now, idempotency_key=key
+        )
+    except PermitsError as exc:
+        return exc
+
+
+def _permits_by_key(
+    session: Session, organisation: Organisation, keys: list[str]
+) -> dict[str, Permit]:
+    if not keys:
+        return {}
+    found = session.exec(
+        select(Permit)
+        .where(Permit.organisation_id == organisation.id)
+        .where(col(Permit.idempotency_key).in_(keys))
+    ).all()
+    return {permit.idempotency_key: permit for permit in found if permit.idempotency_key}
+
+
 def _idempotent_replay(
     session: Session, organisation: Organisation, idempotency_key: str
 ) -> IssuedPermit | None:
-    existing = session.exec(
-        select(Permit)
-        .where(Permit.organisation_id == organisation.id)
-        .where(Permit.idempotency_key == idempotency_key)
-    ).first()
+    existing = _permits_by_key(session, organisation, [idempotency_key]).get(idempotency_key)
     if existing is None:
         return None
     session.rollback()
@@ -252,6 +386,7 @@ def _idempotent_replay(
 
 def _editable(session: Session, caller: Caller, permit_id: uuid.UUID) -> Permit:
     caller.require_any(ISSUING_ROLES)
+    begin_write(session)  # read, check and change the permit in one write transaction
     permit = session.exec(select(Permit).where(Permit.id == permit_id).with_for_update()).first()
     if permit is None:
         raise NotFound("no such permit")
@@ -306,15 +441,17 @@ def replace_permit(
     organisation = _organisation(session, caller.organisation_id)
     policy = policy_at(session, now)
     validated = validate_permit(request, policy=policy, organisation=organisation, now=now)
-    new, persons = _store(
-        session,
-        validated=validated,
+    values = _signed_row(
+        validated,
+        key=signing_key(session, organisation=organisation, keystore=keystore),
         organisation=organisation,
         caller=caller,
-        keystore=keystore,
         policy_number=policy.version,
         now=now,
         replaces=old,
+    )
+    [(new, persons)] = _write(
+        session, batch=[(validated, values)], organisation=organisation, caller=caller, now=now
     )
     old.status, old.replaced_at, old.replaced_by_id = REPLACED, now, new.id
     session.add(old)

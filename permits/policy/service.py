@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
@@ -19,7 +20,7 @@ from permits.policy.rules import PolicyDocument
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.toml")
 
-_parsed: dict[int, PolicyDocument] = {}
+_parsed: dict[tuple[int, datetime], PolicyDocument] = {}
 _parsed_lock = threading.Lock()
 
 
@@ -79,32 +80,47 @@ def add_version(
     return row
 
 
-def _parse(row: PolicyVersion) -> PolicyDocument:
+def _parsed_document(session: Session, version: int, created_at: datetime) -> PolicyDocument:
+    """The parsed document of a version, parsed once per process.
+
+    Keyed by version and creation time, so that two databases (tests, a restored backup)
+    whose version 2 differs never share a cached parse.
+    """
+    key = (version, created_at)
     with _parsed_lock:
-        cached = _parsed.get(row.version)
+        cached = _parsed.get(key)
     if cached is None:
-        cached = PolicyDocument.model_validate(json.loads(row.document))
+        document = session.connection().execute(_DOCUMENT, {"version": version}).scalar_one()
+        cached = PolicyDocument.model_validate(json.loads(document))
         with _parsed_lock:
-            _parsed[row.version] = cached
+            _parsed[key] = cached
     return cached
+
+
+_VERSIONS = PolicyVersion.__table__  # type: ignore[attr-defined]
+_IN_FORCE = (
+    select(_VERSIONS.c.version, _VERSIONS.c.created_at)
+    .where(_VERSIONS.c.effective_from <= bindparam("at"))
+    .order_by(_VERSIONS.c.version.desc())
+    .limit(1)
+)
+_EXACT = select(_VERSIONS.c.version, _VERSIONS.c.created_at).where(
+    _VERSIONS.c.version == bindparam("version")
+)
+_DOCUMENT = select(_VERSIONS.c.document).where(_VERSIONS.c.version == bindparam("version"))
 
 
 def policy_at(session: Session, at: datetime) -> PolicyDocument:
     """Return the policy version in force at `at` (the newest whose effective time has come)."""
-    row = session.exec(
-        select(PolicyVersion)
-        .where(col(PolicyVersion.effective_from) <= at)
-        .order_by(col(PolicyVersion.version).desc())
-        .limit(1)
-    ).first()
+    row = session.connection().execute(_IN_FORCE, {"at": at}).first()
     if row is None:
         raise ServiceUnavailable("no policy is in force: run `permits init`", code="no_policy")
-    return _parse(row)
+    return _parsed_document(session, row.version, row.created_at)
 
 
 def policy_version(session: Session, version: int) -> PolicyDocument:
     """Return policy version `version` exactly."""
-    row = session.get(PolicyVersion, version)
+    row = session.connection().execute(_EXACT, {"version": version}).first()
     if row is None:
         raise ServiceUnavailable(f"policy version {version} is missing", code="no_policy")
-    return _parse(row)
+    return _parsed_document(session, row.version, row.created_at)

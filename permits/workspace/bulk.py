@@ -19,16 +19,15 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
 from permits.accounts.roles import ISSUING_ROLES
 from permits.db import write_session
-from permits.errors import Conflict, FieldError, NotFound, PermitsError, ValidationFailed
+from permits.errors import FieldError, NotFound, PermitsError, ValidationFailed
 from permits.issuance.models import Permit
 from permits.issuance.schemas import PermitCreate
-from permits.issuance.service import issue_permit
+from permits.issuance.service import issue_permits
 from permits.issuance.validation import WEEKDAYS, allowed_categories, validate_permit
 from permits.organisations.models import Organisation
 from permits.policy.rules import CategoryRules
@@ -342,72 +341,31 @@ def _issue_chunk(
     keystore: KeyStore,
     now: datetime,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Issue a chunk of roster rows in one transaction (each permit signed, stored and
-    audited as `issue_permit` does); return (issued rows, failed rows) as row updates.
+    """Issue a chunk of roster rows in one transaction with the issuance service's
+    `issue_permits`; return (issued rows, failed rows) as row updates.
 
-    Rows whose key an earlier upload used get that permit. Should two writers clash, the
-    chunk is rolled back and issued row by row with `issue_permit`.
+    Rows whose key an earlier upload used get that permit; should two writers clash, the
+    service issues the chunk row by row.
     """
-    # the issuance service's own steps, run for many permits per transaction
-    from permits.issuance.service import _organisation, _store
-
     done: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
-    keys = [key for _, _, key in rows]
-    try:
-        with write_session(engine) as session:
-            caller.require_any(ISSUING_ROLES)
-            organisation = _organisation(session, caller.organisation_id)
-            existing = dict(
-                session.exec(
-                    select(Permit.idempotency_key, Permit.id)
-                    .where(Permit.organisation_id == caller.organisation_id)
-                    .where(col(Permit.idempotency_key).in_(keys))
-                ).all()
-            )
-            policy = policy_at(session, now)
-            for row_id, body, key in rows:
-                if key in existing:
-                    done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": existing[key]})
-                    continue
-                try:
-                    request = PermitCreate.model_validate(body)
-                    validated = validate_permit(
-                        request, policy=policy, organisation=organisation, now=now
-                    )
-                except (ValidationFailed, ValidationError, PermitsError) as exc:
-                    failed.append({"id": row_id, "state": ROW_INVALID, "errors": _errors(exc)})
-                    continue
-                permit, _persons = _store(
-                    session,
-                    validated=validated,
-                    organisation=organisation,
-                    caller=caller,
-                    keystore=keystore,
-                    policy_number=policy.version,
-                    now=now,
-                    idempotency_key=key,
-                )
-                existing[key] = permit.id
-                done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": permit.id})
-            session.commit()
-        return done, failed
-    except IntegrityError:
-        done, failed = [], []
-    for row_id, body, key in rows:  # one at a time, each idempotent
+    requests: list[tuple[PermitCreate, str | None]] = []
+    row_ids: list[Any] = []
+    for row_id, body, key in rows:
         try:
-            with write_session(engine) as session:
-                result = issue_permit(
-                    session,
-                    caller=caller,
-                    request=PermitCreate.model_validate(body),
-                    keystore=keystore,
-                    now=now,
-                    idempotency_key=key,
-                )
-            done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": result.permit.id})
-        except (ValidationFailed, Conflict, ValidationError) as exc:
+            requests.append((PermitCreate.model_validate(body), key))
+            row_ids.append(row_id)
+        except ValidationError as exc:
             failed.append({"id": row_id, "state": ROW_INVALID, "errors": _errors(exc)})
+    with Session(engine, expire_on_commit=False) as session:
+        results = issue_permits(
+            session, caller=caller, requests=requests, keystore=keystore, now=now
+        )
+    for row_id, result in zip(row_ids, results, strict=True):
+        if isinstance(result, PermitsError):
+            failed.append({"id": row_id, "state": ROW_INVALID, "errors": _errors(result)})
+        else:
+            done.append({"id": row_id, "state": ROW_ISSUED, "permit_id": result.permit.id})
     return done, failed
 
 

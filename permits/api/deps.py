@@ -39,25 +39,29 @@ def get_read_first_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-def get_now(request: Request) -> datetime:
+# The dependencies below only read the app's state: they are `async` so that FastAPI calls
+# them on the event loop instead of handing each to a worker thread (a thread hop apiece).
+
+
+async def get_now(request: Request) -> datetime:
     """Return the current time from the app's clock (tests stand it at any moment)."""
     now: datetime = request.app.state.clock()
     return now
 
 
-def get_keystore(request: Request) -> KeyStore:
+async def get_keystore(request: Request) -> KeyStore:
     """Return the app's key store."""
     keystore: KeyStore = request.app.state.keystore
     return keystore
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
     """Return the app's settings."""
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_verifier_cache(request: Request) -> VerifierCache:
+async def get_verifier_cache(request: Request) -> VerifierCache:
     """Return the app's cached verifier."""
     cache: VerifierCache = request.app.state.verifier_cache
     return cache

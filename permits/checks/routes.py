@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from permits.api.deps import CallerDep, NowDep, SessionDep, VerifierCacheDep
+from permits.api.deps import (
+    CallerDep,
+    NowDep,
+    ReadFirstSessionDep,
+    SessionDep,
+    VerifierCacheDep,
+)
 from permits.checks.schemas import (
     DeviceChecksIn,
     DeviceChecksOut,
@@ -20,7 +26,11 @@ router = APIRouter(tags=["checks"])
 
 @router.post("/verify", response_model=VerifyOut)
 def verify(
-    body: VerifyIn, session: SessionDep, caller: CallerDep, cache: VerifierCacheDep, now: NowDep
+    body: VerifyIn,
+    session: ReadFirstSessionDep,
+    caller: CallerDep,
+    cache: VerifierCacheDep,
+    now: NowDep,
 ) -> VerifyOut:
     """Verify a permit online and record the check (checkpoint, officer, time, result)."""
     outcome = verify_online(
@@ -33,14 +43,13 @@ def verify(
         now=now,
     )
     result, claims = outcome.result, outcome.result.claims
-    assert outcome.check.id is not None
     out = VerifyOut(
         status=result.status.value,
         reason=result.reason,
         valid=result.valid,
         control_code=result.control_code,
         warnings=list(result.warnings),
-        check_id=outcome.check.id,
+        check_id=outcome.check_id,
         issuer=result.issuer.code if result.issuer else None,
     )
     if claims is not None:

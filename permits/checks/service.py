@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -14,6 +16,7 @@ from permits.accounts.caller import Caller
 from permits.accounts.roles import CHECKING_ROLES
 from permits.checks.models import Check
 from permits.checks.schemas import DeviceCheckIn
+from permits.db import begin_write
 from permits.errors import Conflict, FieldError, ValidationFailed
 from permits.issuance.models import Permit
 from permits.policy.service import policy_at
@@ -80,12 +83,34 @@ class VerifierCache:
 
 
 @dataclass(frozen=True, slots=True)
+class PermitRef:
+    """What an online check needs of the permit's row: its id, status and signed text."""
+
+    id: uuid.UUID
+    status: str
+    qr_text: str
+
+
+@dataclass(frozen=True, slots=True)
 class OnlineCheck:
-    """The verdict of an online check, the permit row when known, and the stored check."""
+    """The verdict of an online check, the permit's row when known, and the stored check."""
 
     result: VerificationResult
-    permit: Permit | None
-    check: Check
+    permit: PermitRef | None
+    check_id: int
+
+
+_PERMITS = Permit.__table__  # type: ignore[attr-defined]
+_PERMIT_BY_CTI = select(_PERMITS.c.id, _PERMITS.c.status, _PERMITS.c.qr_text).where(
+    _PERMITS.c.cti == bindparam("cti")
+)
+_CHECKS = Check.__table__  # type: ignore[attr-defined]
+_INSERT_CHECK = insert(_CHECKS).returning(_CHECKS.c.id)
+
+
+def _permit_by_cti(session: Session, cti_hex: str) -> PermitRef | None:
+    row = session.connection().execute(_PERMIT_BY_CTI, {"cti": cti_hex}).first()
+    return None if row is None else PermitRef(row.id, row.status, row.qr_text)
 
 
 def verify_online(
@@ -108,7 +133,7 @@ def verify_online(
         raise ValidationFailed(
             [FieldError("qr_text", "one_input", "give the QR text or the control code")]
         )
-    permit: Permit | None = None
+    permit: PermitRef | None = None
     if control_code:
         try:
             cti = parse_control_code(control_code)
@@ -122,7 +147,7 @@ def verify_online(
                     )
                 ]
             ) from exc
-        permit = session.exec(select(Permit).where(Permit.cti == cti.hex())).first()
+        permit = _permit_by_cti(session, cti.hex())
         if permit is None:
             result = VerificationResult(
                 status=Status.UNKNOWN_ISSUER, reason="no permit has this control code", at=now
@@ -134,14 +159,16 @@ def verify_online(
     if result.claims is not None:
         cti_hex = result.claims.permit_id.hex()
         if permit is None:
-            permit = session.exec(select(Permit).where(Permit.cti == cti_hex)).first()
+            permit = _permit_by_cti(session, cti_hex)
         result = _with_database_status(result, permit)
     else:
         cti_hex = None
     return _record(session, caller, result, permit, cti_hex, checkpoint, now)
 
 
-def _with_database_status(result: VerificationResult, permit: Permit | None) -> VerificationResult:
+def _with_database_status(
+    result: VerificationResult, permit: PermitRef | None
+) -> VerificationResult:
     if permit is None or result.status in (
         Status.MALFORMED,
         Status.UNKNOWN_ISSUER,
@@ -171,25 +198,27 @@ def _record(
     session: Session,
     caller: Caller,
     result: VerificationResult,
-    permit: Permit | None,
+    permit: PermitRef | None,
     cti: str | None,
     checkpoint: str,
     now: datetime,
 ) -> OnlineCheck:
-    check = Check(
-        permit_id=permit.id if permit else None,
-        cti=cti,
-        checked_at=now,
-        recorded_at=now,
-        checkpoint=checkpoint,
-        officer_user_id=caller.user_id,
-        result=result.status.value,
-        reason=result.reason[:300],
-        source="online",
-    )
-    session.add(check)
+    row = {
+        "permit_id": permit.id if permit else None,
+        "cti": cti,
+        "checked_at": now,
+        "recorded_at": now,
+        "checkpoint": checkpoint,
+        "officer_user_id": caller.user_id,
+        "result": result.status.value,
+        "reason": result.reason[:300],
+        "source": "online",
+        "device_check_id": None,
+    }
+    begin_write(session)
+    check_id = session.connection().execute(_INSERT_CHECK, row).scalar_one()
     session.commit()
-    return OnlineCheck(result, permit, check)
+    return OnlineCheck(result, permit, check_id)
 
 
 DEVICE_CLOCK_SKEW = timedelta(minutes=10)

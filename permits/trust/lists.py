@@ -7,9 +7,11 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import exists, func
+from sqlalchemy import exists
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from permits.db import begin_write
 from permits.issuance.models import Permit
 from permits.organisations.models import Organisation
 from permits.policy.rules import PolicyDocument
@@ -142,22 +144,19 @@ def current_list(
     """Return the newest published list of `kind`, first publishing a new version (and
     committing) when something changed since, or when the last one is older than `refresh_after`.
     """
-    state = _state(session, kind)
-    latest = session.exec(
-        select(PublishedList)
-        .where(PublishedList.kind == kind)
-        .order_by(col(PublishedList.version).desc())
-        .limit(1)
-    ).first()
-    if latest is not None and latest.state == state and now - latest.issued_at < refresh_after:
+    state, latest = _state(session, kind), _latest(session, kind)
+    if _fresh(latest, state, now, refresh_after):
         session.rollback()
+        assert latest is not None
         return latest
-    version = (
-        session.exec(
-            select(func.max(PublishedList.version)).where(PublishedList.kind == kind)
-        ).one()
-        or 0
-    ) + 1
+    # Publish: under the write lock, and only if no other worker published meanwhile.
+    begin_write(session)
+    state, latest = _state(session, kind), _latest(session, kind)
+    if _fresh(latest, state, now, refresh_after):
+        session.rollback()
+        assert latest is not None
+        return latest
+    version = (latest.version if latest is not None else 0) + 1
     root_key, root_kid = keystore.ensure_root()
     if kind == TRUST:
         trust = build_trust_list(session, policy=policy, now=now, version=version)
@@ -174,8 +173,30 @@ def current_list(
         kind=kind, version=version, state=state, issued_at=now, data=data, entries=entries
     )
     session.add(published)
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # another worker published this version first (PostgreSQL)
+        session.rollback()
+        newest = _latest(session, kind)
+        if newest is None:
+            raise
+        return newest
     return published
+
+
+def _latest(session: Session, kind: str) -> PublishedList | None:
+    return session.exec(
+        select(PublishedList)
+        .where(PublishedList.kind == kind)
+        .order_by(col(PublishedList.version).desc())
+        .limit(1)
+    ).first()
+
+
+def _fresh(
+    latest: PublishedList | None, state: int, now: datetime, refresh_after: timedelta
+) -> bool:
+    return latest is not None and latest.state == state and now - latest.issued_at < refresh_after
 
 
 def export_lists(

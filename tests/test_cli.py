@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from permits.cli import main
 from permits.settings import get_settings
-from tests.conftest import PG_URL, TEST_PASSPHRASE, Clock
+from tests.conftest import TEST_PASSPHRASE, Clock
 from tests.factories import medical_staff
 from verifier.lists import load_trust_list
 
@@ -87,7 +87,7 @@ def test_wrong_passphrase_is_a_clear_error(
     assert "passphrase" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(PG_URL is not None, reason="the SQLite file layout is what this checks")
+@pytest.mark.sqlite_only
 def test_sqlite_database_is_in_wal_mode(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -42,6 +42,7 @@ class Permit(SQLModel, table=True):
     make_model: str | None = Field(default=None, max_length=60)
     plate: str | None = Field(default=None, max_length=16, index=True)
     plate_freeform: bool = False
+    plate_tail: str | None = Field(default=None, max_length=16)  # plate[2:], for the register
     route_from_address: str | None = Field(default=None, max_length=200)
     route_from_municipality: int | None = None
     route_to_address: str | None = Field(default=None, max_length=200)

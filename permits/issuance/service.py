@@ -133,6 +133,7 @@ def _signed_row(
         "make_model": validated.make_model,
         "plate": validated.plate,
         "plate_freeform": validated.plate_freeform,
+        "plate_tail": validated.plate[2:] if validated.plate else None,
         "route_from_address": validated.route_from_address,
         "route_from_municipality": validated.route_from_municipality,
         "route_to_address": validated.route_to_address,

@@ -31,6 +31,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from permits import __version__
 from permits.accounts.caller import Caller
 from permits.i18n import LANGUAGES
+from permits.issuance.plates import format_plate
 from permits.timezone import LOCAL
 from permits.web import i18n
 from permits.web.drafts import clear_draft_if_taken
@@ -163,7 +164,7 @@ def environment() -> Environment:
         url_with=_url_with,
         languages_list=LANGUAGES,
     )
-    env.filters.update(localtime=localtime, localdate=localdate, hhmm=hhmm)
+    env.filters.update(localtime=localtime, localdate=localdate, hhmm=hhmm, plate=format_plate)
     return env
 
 

@@ -91,3 +91,4 @@ Index(
 Index("ix_ws_person_document_permit", _person.c.document, _person.c.permit_id)
 Index("ix_ws_person_first_name", _person.c.first_name, _person.c.permit_id)
 Index("ix_ws_person_last_name", _person.c.last_name, _person.c.permit_id)
+Index("ix_ws_permit_org_plate_tail", _permit.c.organisation_id, _permit.c.plate_tail)  # 0003

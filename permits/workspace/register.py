@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 from permits.accounts.caller import Caller
 from permits.accounts.models import User
 from permits.issuance.models import Permit, PermitPerson
-from permits.issuance.plates import PlateError, normalise_plate
+from permits.issuance.plates import PlateError, format_plate, normalise_plate
 from permits.issuance.service import (
     ACTIVE,
     EXPIRED,
@@ -187,8 +187,13 @@ def filtered(caller: Caller, query: RegisterQuery, now: datetime) -> Select[Any]
             fragment = normalise_plate(query.plate).value
         except PlateError:
             fragment = "".join(ch for ch in query.plate.upper() if ch.isalnum())
-        if fragment:
-            statement = statement.where(_starts(col(Permit.plate), fragment, variants=False))
+        if fragment:  # its beginning ("MN-7"), or from its digits on ("777", "777-OP")
+            statement = statement.where(
+                or_(
+                    _starts(col(Permit.plate), fragment, variants=False),
+                    _starts(col(Permit.plate_tail), fragment, variants=False),
+                )
+            )
     if query.category:
         statement = statement.where(col(Permit.category) == query.category)
     if query.status == ACTIVE:
@@ -355,7 +360,7 @@ def detailed_columns(labels: Any, gettext: Any) -> list[Column]:
         ),
         Column(_("Vehicle"), lambda r: labels.vehicle(r.permit.vehicle_kind)),
         Column(_("Make / model"), lambda r: r.permit.make_model or ""),
-        Column(_("State registration plate"), lambda r: r.permit.plate or ""),
+        Column(_("State registration plate"), lambda r: format_plate(r.permit.plate or "")),
         Column(_("From"), lambda r: labels.municipality(r.permit.route_from_municipality)),
         Column(_("From (address)"), lambda r: r.permit.route_from_address or ""),
         Column(_("To"), lambda r: labels.municipality(r.permit.route_to_municipality)),

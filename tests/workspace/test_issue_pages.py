@@ -197,11 +197,14 @@ def test_register_search_filter_group_and_exports(client, engine, world, clock):
     table = client.get("/workspace/register")
     assert "3 permits" in table.text
     by_pn = client.get("/workspace/register?personal_number=01024099999")
-    assert "1 permit" in by_pn.text and "GE777GE" in by_pn.text
+    assert "1 permit" in by_pn.text and "GE-777-GE" in by_pn.text
     partial = client.get("/workspace/register?personal_number=0102409999")  # exact only
     assert "0 permits" in partial.text
     assert "2 permits" in client.get("/workspace/register?name=ბერ").text
     assert "1 permit" in client.get("/workspace/register?plate=ge-77").text
+    assert "1 permit" in client.get("/workspace/register?plate=777").text  # the middle too
+    assert "1 permit" in client.get("/workspace/register?plate=777-ge").text
+    assert "0 permits" in client.get("/workspace/register?plate=778").text
     assert "1 permit" in client.get("/workspace/register?status=revoked").text
     assert "2 permits" in client.get("/workspace/register?status=active").text
     grouped = client.get("/workspace/register?group=category")

@@ -214,6 +214,7 @@ def fill_permits(engine: Engine, world: object, total: int) -> dict[str, str]:
                     "plate": f"{chr(65 + index % 26)}{chr(65 + index // 26 % 26)}{index % 1000:03d}"
                     f"{chr(65 + index // 676 % 26)}{chr(65 + index // 17576 % 26)}",
                     "plate_freeform": False,
+                    "plate_tail": None,  # filled below from the plate, as issuing does
                     "route_from_municipality": 5,
                     "route_to_municipality": 7,
                     "qr_text": "MP1:benchmark",
@@ -221,6 +222,7 @@ def fill_permits(engine: Engine, world: object, total: int) -> dict[str, str]:
                     "issued_at": issued,
                 }
             )
+            permits[-1]["plate_tail"] = permits[-1]["plate"][2:]
             for position in range(1 + (index % 2)):
                 first = FIRST[rng.randrange(20)]
                 last = LAST[rng.randrange(20)] + (str(rng.randrange(1000)) if position else "")
@@ -237,7 +239,11 @@ def fill_permits(engine: Engine, world: object, total: int) -> dict[str, str]:
                     }
                 )
             if code == "MRN-CLINIC" and not target and index > total // 2:
-                target = {"pn": persons[-1]["document"], "plate": permits[-1]["plate"][:5]}
+                target = {
+                    "pn": persons[-1]["document"],
+                    "plate": permits[-1]["plate"][:5],
+                    "plate_middle": permits[-1]["plate"][2:6],
+                }
         with engine.begin() as connection:
             connection.execute(insert(Permit.__table__), permits)  # type: ignore[attr-defined]
             connection.execute(insert(PermitPerson.__table__), persons)  # type: ignore[attr-defined]
@@ -266,6 +272,7 @@ def bench_search(engine: Engine, keystore: KeyStore, total: int, label: str) -> 
         "personal number (exact)": register.RegisterQuery(personal_number=target["pn"]),
         "beginning of a name": register.RegisterQuery(name="გელაშვილი123"),
         "beginning of a plate": register.RegisterQuery(plate=target["plate"]),
+        "middle of a plate": register.RegisterQuery(plate=target["plate_middle"]),
         "status revoked, page 1": register.RegisterQuery(status="revoked"),
         "newest first, page 1": register.RegisterQuery(),
         "grouped by status": register.RegisterQuery(group="status"),

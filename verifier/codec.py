@@ -110,24 +110,23 @@ def unpack_georgian(data: bytes) -> str:
     if value & ((1 << rest) - 1) != (1 << rest) - 1:
         raise MalformedError("packed name: padding bits are not all 1")
     value >>= rest
-    codes = [(value >> (6 * (groups - 1 - i))) & 0x3F for i in range(groups)]
+    codes = bytes([(value >> (6 * (groups - 1 - i))) & 0x3F for i in range(groups)])
     if codes[-1] == CODE_PADDING:
         if rest:
             raise MalformedError("packed name: more than 7 bits of padding")
-        codes.pop()
+        codes = codes[:-1]
     if not codes:
         raise MalformedError("empty packed name")
-    chars = []
-    for code in codes:
-        if code <= GEORGIAN_LAST - GEORGIAN_FIRST:
-            chars.append(chr(GEORGIAN_FIRST + code))
-        elif code == CODE_SPACE:
-            chars.append(" ")
-        elif code == CODE_HYPHEN:
-            chars.append("-")
-        else:
-            raise MalformedError(f"packed name: code {code} is not a letter")
-    return "".join(chars)
+    stray = codes.translate(None, _LETTER_CODES)
+    if stray:
+        raise MalformedError(f"packed name: code {stray[0]} is not a letter")
+    return codes.decode("latin-1").translate(_LETTERS)
+
+
+_LETTER_CODES = bytes(range(GEORGIAN_LAST - GEORGIAN_FIRST + 1)) + bytes((CODE_SPACE, CODE_HYPHEN))
+# Code -> character, for str.translate over the codes read as latin-1 characters.
+_LETTERS = {code: GEORGIAN_FIRST + code for code in range(GEORGIAN_LAST - GEORGIAN_FIRST + 1)}
+_LETTERS |= {CODE_SPACE: ord(" "), CODE_HYPHEN: ord("-")}
 
 
 # -- packed plate ----------------------------------------------------------------------
@@ -317,15 +316,17 @@ def _array(value: object, what: str) -> list[Any] | tuple[Any, ...]:
     return value
 
 
+_ROLES = {int(role): role for role in Role}
+
+
 def _person(value: object) -> Person:
     entry = _array(value, "a person")
     if len(entry) != 3:
         raise MalformedError("a person is [role, name, document]")
     role_value, name_value, document_value = entry
-    try:
-        role = Role(_uint(role_value, "a role"))
-    except ValueError as exc:
-        raise MalformedError(f"unknown role {role_value!r}") from exc
+    role = _ROLES.get(_uint(role_value, "a role"))
+    if role is None:
+        raise MalformedError(f"unknown role {role_value!r}")
     packed = type(name_value) is bytes
     name = unpack_georgian(name_value) if packed else _text(name_value, "a name")
     if type(document_value) is str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from types import MappingProxyType
 from typing import Any
 
 import cbor2
@@ -61,9 +63,11 @@ def decode_cbor(data: bytes) -> Any:
     data = bytes(data)
     stream = io.BytesIO(data)
     try:
+        # On a seekable stream cbor2 reads ahead in blocks and seeks back to the end of the
+        # item when done, so tell() below is where the item ended (tests/vectors'
+        # trailing-bytes case holds it to that).
         decoder = cbor2.CBORDecoder(
             stream,
-            read_size=1,
             semantic_decoders=_RAW_TAGS,
             allow_indefinite=False,
             allow_duplicate_keys=False,
@@ -160,13 +164,7 @@ def parse_sign1(data: bytes) -> Sign1Message:
         raise MalformedError("payload is not a byte string (detached payloads are not supported)")
     if type(signature) is not bytes:
         raise MalformedError("signature is not a byte string")
-    if protected_bytes:
-        decoded = decode_cbor(protected_bytes)
-        if not isinstance(decoded, Mapping):
-            raise MalformedError("protected header is not a map")
-        protected: dict[Any, Any] = dict(decoded)
-    else:
-        protected = {}
+    protected: dict[Any, Any] = dict(_protected_header(protected_bytes)) if protected_bytes else {}
     unprotected: dict[Any, Any] = dict(unprotected_raw)
     protected_labels, unprotected_labels = int_keyed(protected), int_keyed(unprotected)
     alg = protected_labels.get(HEADER_ALG)
@@ -193,6 +191,19 @@ def parse_sign1(data: bytes) -> Sign1Message:
         alg=alg,
         kid=kid,
     )
+
+
+@lru_cache(maxsize=256)
+def _protected_header(protected_bytes: bytes) -> Mapping[Any, Any]:
+    """The decoded protected header, read-only; MalformedError unless it is a CBOR map.
+
+    Cached: every permit of one issuer key carries the same few bytes here, and a failure
+    is not cached (it raises again each time).
+    """
+    decoded = decode_cbor(protected_bytes)
+    if not isinstance(decoded, Mapping):
+        raise MalformedError("protected header is not a map")
+    return MappingProxyType(dict(decoded))
 
 
 def verify_sign1(message: Sign1Message, public_key: ec.EllipticCurvePublicKey) -> None:

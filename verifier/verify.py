@@ -134,7 +134,9 @@ class Verifier:
     def warnings(self, at: datetime) -> tuple[str, ...]:
         """Return the list warnings at `at`: "trust_list_stale", "revocation_list_stale" (older
         than their stale_after), "no_revocation_list" (none given)."""
-        at_epoch = _epoch(at)
+        return self._warnings(_epoch(at))
+
+    def _warnings(self, at_epoch: float) -> tuple[str, ...]:
         found = []
         if is_stale(self.trust_list.issued, self.trust_list.stale_after, at_epoch):
             found.append(TRUST_LIST_STALE)
@@ -152,17 +154,17 @@ class Verifier:
         Status.MALFORMED. `claims` and `issuer` are set once the signature has verified and
         the claims decoded. Raises ValueError only when `at` is not timezone-aware.
         """
-        _epoch(at)  # validates `at`
-        warnings = self.warnings(at)
+        at_epoch = _epoch(at)  # validates `at`
+        warnings = self._warnings(at_epoch)
         try:
-            return self._verify(qr_text, at, warnings)
+            return self._verify(qr_text, at, at_epoch, warnings)
         except Exception:  # a bug must never become an exception at a checkpoint, nor VALID
             return VerificationResult(
                 Status.MALFORMED, "the permit could not be read", at=at, warnings=warnings
             )
 
     def _verify(
-        self, qr_text: object, at: datetime, warnings: tuple[str, ...]
+        self, qr_text: object, at: datetime, at_epoch: float, warnings: tuple[str, ...]
     ) -> VerificationResult:
         def fail(status: Status, reason: str) -> VerificationResult:
             return VerificationResult(status, reason, at=at, warnings=warnings)
@@ -226,7 +228,6 @@ class Verifier:
             if listed == "replaced":
                 return verdict(Status.REPLACED, "replaced by a newer permit")
         # 8. Time: validity period (exp exclusive), then daily windows and weekdays in Tbilisi.
-        at_epoch = at.timestamp()
         if at_epoch < claims.not_before:
             return verdict(
                 Status.NOT_YET_VALID, f"not valid before {_local_text(claims.not_before)}"

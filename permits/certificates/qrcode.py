@@ -2,11 +2,11 @@
 
 segno spends about three quarters of its time choosing the data mask: it applies each of
 the eight masks module by module and scores each result in pure Python (ISO/IEC 18004
-7.8.3). Here segno's own encoder steps place the codewords, and the eight candidates are
-scored on whole rows at once (each row is one Python integer holding one byte per module),
-which picks the
-same mask segno would pick (the tests compare the matrices over many inputs) in a fraction
-of the time. The result is cached per QR text: a permit's QR text never changes, and the
+7.8.3). Here the codewords are written as segno writes them (one integer for the bit
+stream), placed with segno's layout, and the eight candidates are scored on whole rows at
+once (each row is one Python integer holding one byte per module), which picks the same
+mask segno would pick (the tests compare the matrices over many inputs) in a fraction of
+the time. The result is cached per QR text: a permit's QR text never changes, and the
 PDF, the phone image and the holder page of one permit draw the same code.
 """
 
@@ -24,8 +24,6 @@ from segno import consts, encoder
 
 QUIET_ZONE = 4
 """Modules of light margin the standard requires around a QR code."""
-
-_N3_PATTERN = b"\x01\x00\x01\x01\x01\x00\x01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,27 +121,49 @@ def _n1(lines: int, low_bits: int) -> int:
     return windows.bit_count() + 2 * (windows & ~(windows >> 8)).bit_count()
 
 
-def _n3(lines: bytes, size: int) -> int:
-    """Feature N3 (finder-like 1:1:3:1:1 patterns) of lines held one byte a module with a
-    0x02 byte between lines, counted exactly as segno counts them."""
-    score = 0
-    stride = size + 1
-    idx = lines.find(_N3_PATTERN)
-    while idx != -1:
-        row_start = idx - idx % stride
-        row_end = row_start + size
-        column = idx - row_start
-        offset = idx + 7
-        if (
-            column in (0, size - 7)
-            or not any(lines[max(idx - 4, row_start) : idx])
-            or not any(lines[offset : min(offset + 4, row_end)])
-        ):
-            score += 40
-        else:
-            offset = idx + 4
-        idx = lines.find(_N3_PATTERN, offset)
-    return score
+def _n3(padded: int, low_bits: int) -> int:
+    """Feature N3 (finder-like 1:1:3:1:1 patterns, 40 each) of lines held one byte a module,
+    with a 0x02 byte between lines and at both ends, counted exactly as segno counts them.
+
+    segno scans each line for dark-light-dark-dark-dark-light-dark; an occurrence scores when
+    the four modules before it or the four after it (cut at the line's ends) are light, and the
+    scan then resumes 7 modules on if it scored, 4 if not. Two occurrences overlap only 4 or 6
+    modules apart, so an occurrence is skipped exactly when a counted one sits 4 or 6 before
+    it. All of that is done here on whole integers, byte-wise, at once for every line.
+    """
+    dark = padded & low_bits
+    edge = (padded >> 1) & low_bits  # the 0x02 bytes: the lines' ends
+    light = low_bits ^ (dark | edge)
+    found = (
+        dark
+        & (light << 8)
+        & (dark << 16)
+        & (dark << 24)
+        & (dark << 32)
+        & (light << 40)
+        & (dark << 48)
+        & low_bits
+    )
+    if not found:
+        return 0
+    # Before: modules idx-1 .. idx-4 light, or an end met first. After: idx+7 .. idx+10.
+    before = after = -1
+    ended_before = ended_after = 0
+    for step in range(4):
+        ended_before |= edge >> (8 * (step + 1))
+        before &= (light >> (8 * (step + 1))) | ended_before
+        ended_after |= edge << (8 * (step + 7))
+        after &= (light << (8 * (step + 7))) | ended_after
+    scores = found & (before | after)
+    # Skipped: an occurrence 4 or 6 after a counted one. Iterate to the fixed point (each
+    # round settles one more link of a chain; chains are short).
+    counted = scores
+    while True:
+        skipped = (counted >> 32) | (counted >> 48)
+        settled = scores & ~skipped
+        if settled == counted:
+            return 40 * counted.bit_count()
+        counted = settled
 
 
 def _penalty(rows: int, cols: int, layout: _Layout) -> int:
@@ -153,8 +173,9 @@ def _penalty(rows: int, cols: int, layout: _Layout) -> int:
     pad = 8 * (length + 1)
     score = 0
     for lines in (rows | layout.separators, cols | layout.separators):
-        score += _n1((2 << pad) | (lines << 8) | 2, layout.low_bits)
-        score += _n3(lines.to_bytes(length, "big"), size)
+        padded = (2 << pad) | (lines << 8) | 2
+        score += _n1(padded, layout.low_bits)
+        score += _n3(padded, layout.low_bits)
     # N2: 2x2 blocks of one colour (a pair in a row, and the same pair in the next row).
     row_shift = 8 * (size + 1)
     dark_pairs = rows & (rows >> 8)
@@ -224,11 +245,9 @@ def _remainder_table(num_error_words: int) -> tuple[int, ...]:
     return tuple(table)
 
 
-def _blocks(version: int, error: int, bits: bytearray) -> tuple[list[bytes], list[bytes]]:
+def _blocks(version: int, error: int, codewords: bytes) -> tuple[list[bytes], list[bytes]]:
     """The data blocks and their Reed-Solomon error correction blocks (ISO 18004 7.5.2), as
     segno's make_blocks computes them, one shift-register step per codeword."""
-    count = len(bits) // 8
-    codewords = int(bits.translate(_ASCII_BITS), 2).to_bytes(count, "big") if count else b""
     data_blocks: list[bytes] = []
     error_blocks: list[bytes] = []
     position = 0
@@ -248,26 +267,60 @@ def _blocks(version: int, error: int, bits: bytearray) -> tuple[list[bytes], lis
     return data_blocks, error_blocks
 
 
-_ASCII_BITS = bytes.maketrans(b"\x00\x01", b"01")
+_ALPHANUMERIC = {
+    ch: value for value, ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+}
+_MODE_ALPHANUMERIC = 0b0010
+_PAD_CODEWORDS = b"\xec\x11"
+
+
+def _count_bits(version: int) -> int:
+    """Bits of the character count indicator in alphanumeric mode (ISO 18004 table 3)."""
+    return 9 if version < 10 else 11 if version < 27 else 13
+
+
+def _data_codewords(qr_text: str, error: int) -> tuple[int, bytes]:
+    """The smallest version at `error` that holds `qr_text` as one alphanumeric segment, and
+    its data codewords (ISO 18004 7.4): mode, count, the text 11 bits a pair, terminator,
+    padding, pad codewords, bit for bit as segno writes them. ValueError for another
+    character or a text too long for any version."""
+    try:
+        values = [_ALPHANUMERIC[ch] for ch in qr_text]
+    except KeyError as exc:
+        raise ValueError(f"{exc.args[0]!r} is not a QR alphanumeric character") from exc
+    data = 0
+    for index in range(0, len(values) - 1, 2):
+        data = (data << 11) | (values[index] * 45 + values[index + 1])
+    data_bits = 11 * (len(values) // 2)
+    if len(values) % 2:
+        data = (data << 6) | values[-1]
+        data_bits += 6
+    for version in range(1, 41):
+        capacity = _SYMBOL_CAPACITY[version][error]
+        count_bits = _count_bits(version)
+        length = 4 + count_bits + data_bits
+        if length <= capacity:
+            break
+    else:
+        raise ValueError("the text is too long for any QR code version")
+    stream = (((_MODE_ALPHANUMERIC << count_bits) | len(values)) << data_bits) | data
+    terminator = min(capacity - length, 4)
+    padding = 8 - (length + terminator) % 8  # segno writes 8 when already on a boundary
+    length += terminator + padding
+    stream <<= terminator + padding
+    pads = max(0, capacity // 8 - length // 8)
+    codewords = stream.to_bytes(length // 8, "big") + (_PAD_CODEWORDS * (pads // 2 + 1))[:pads]
+    return version, codewords[: capacity // 8]
 
 
 def _unmasked(qr_text: str) -> tuple[int, bytes]:
-    """Encode `qr_text` into the unmasked symbol (ISO 18004 7.4 to 7.7): segno's own steps
-    for the bit stream and the error correction, then the codewords placed in one gather."""
+    """Encode `qr_text` into the unmasked symbol (ISO 18004 7.4 to 7.7): the bit stream and
+    the error correction as segno computes them, then the codewords placed in one gather."""
     error = consts.ERROR_LEVEL_Q
-    segments = encoder.prepare_data(qr_text, consts.MODE_ALPHANUMERIC, None)
-    version = encoder.find_version(segments, error, eci=False, micro=False)
-    buff = encoder.Buffer()
-    ver_range = encoder.version_range(version)
-    for segment in segments:
-        encoder.write_segment(buff, segment, None, ver_range, False)
-    capacity = _SYMBOL_CAPACITY[version][error]
-    encoder.write_terminator(buff, capacity, None, len(buff))
-    encoder.write_padding_bits(buff, version, len(buff))
-    encoder.write_pad_codewords(buff, version, capacity, len(buff))
+    version, codewords = _data_codewords(qr_text, error)
     # ISO 18004 7.6: data codewords interleaved, then error correction codewords interleaved
     # (segno's make_final_message, with one table look-up per codeword for its 8 bits).
-    data_blocks, error_blocks = _blocks(version, error, buff.getbits())
+    data_blocks, error_blocks = _blocks(version, error, codewords)
     message = b"".join(
         _BITS[codeword]
         for blocks in (data_blocks, error_blocks)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import random
 
+import pytest
 import segno
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from segno import encoder
+from segno import consts, encoder
 
 from permits.certificates import qrcode
 from permits.issuance.qr import ERROR_LEVEL
@@ -64,3 +65,60 @@ def test_svg_path_draws_every_dark_module() -> None:
     dark = sum(row.count(1) for row in matrix.rows)
     assert sum(length for _, _, length in matrix.dark_runs()) == dark
     assert qrcode.qr_svg_path(matrix).count("z") == len(matrix.dark_runs())
+
+
+def _n3_of(matrix: list[bytearray]) -> int:
+    """Our N3 over rows and columns of a square matrix, as _penalty calls it."""
+    score = 0
+    for lines in (matrix, [bytearray(col) for col in zip(*matrix, strict=True)]):
+        padded = b"\x02" + b"\x02".join(bytes(line) for line in lines) + b"\x02"
+        low_bits = int.from_bytes(b"\x01" * len(padded), "big")
+        score += qrcode._n3(int.from_bytes(padded, "big"), low_bits)
+    return score
+
+
+# Pieces that make finder-like patterns, and chains of them 4 and 6 modules apart, common.
+_PIECES = [b"\x01\x00\x01\x01\x01\x00\x01", b"\x00\x00\x00\x00", b"\x01", b"\x00", b"\x01\x01"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=7, max_value=40), st.data())
+def test_n3_counts_patterns_exactly_as_segno(size: int, data: st.DataObject) -> None:
+    rows = []
+    for _ in range(size):
+        row = b"".join(data.draw(st.lists(st.sampled_from(_PIECES), min_size=size, max_size=size)))
+        rows.append(bytearray(row[:size].ljust(size, b"\x00")))
+    assert _n3_of(rows) == encoder.mask_scores(rows, size, size)[2]
+
+
+def _segno_codewords(text: str) -> tuple[int, bytes]:
+    """segno's own steps from text to data codewords (version, codewords)."""
+    error = consts.ERROR_LEVEL_Q
+    segments = encoder.prepare_data(text, consts.MODE_ALPHANUMERIC, None)
+    version = encoder.find_version(segments, error, eci=False, micro=False)
+    buff = encoder.Buffer()
+    for segment in segments:
+        encoder.write_segment(buff, segment, None, encoder.version_range(version), False)
+    capacity = consts.SYMBOL_CAPACITY[version][error]
+    encoder.write_terminator(buff, capacity, None, len(buff))
+    encoder.write_padding_bits(buff, version, len(buff))
+    encoder.write_pad_codewords(buff, version, capacity, len(buff))
+    bits = buff.getbits()
+    count = capacity // 8
+    return version, int("".join(map(str, bits[: 8 * count])), 2).to_bytes(count, "big")
+
+
+def test_data_codewords_equal_segnos_at_every_length() -> None:
+    # Every length up to version 26 at ECC Q: each version's boundaries, where the terminator
+    # is cut short and the padding falls on a codeword boundary, come up.
+    rng = random.Random(11)
+    for length in range(1, 1100):
+        text = "".join(rng.choice(ALPHANUMERIC) for _ in range(length))
+        assert qrcode._data_codewords(text, consts.ERROR_LEVEL_Q) == _segno_codewords(text), length
+
+
+def test_data_codewords_refuse_what_alphanumeric_mode_cannot_carry() -> None:
+    with pytest.raises(ValueError, match="alphanumeric"):
+        qrcode._data_codewords("mp1:lower case", consts.ERROR_LEVEL_Q)
+    with pytest.raises(ValueError, match="too long"):
+        qrcode._data_codewords("A" * 5000, consts.ERROR_LEVEL_Q)

@@ -218,18 +218,86 @@ def _layout(view: CertificateView) -> tuple[_Layout, tuple[int, int, int] | None
     return lay, qr_block
 
 
-@lru_cache(maxsize=512)
-def _text_mask(text: str, face: Face, size: int) -> tuple[Image.Image, int, int]:
-    """The rendered text as an alpha mask, and its offset from the line's top left corner.
-
-    Cached: labels, category names, issuer names and a roster's shared schedule repeat from
-    one image to the next, and FreeType rendering is the costly part of drawing them.
-    """
+def _render(text: str, face: Face, size: int) -> tuple[Image.Image, int, int]:
+    """The text rendered whole by FreeType, as an alpha mask, and its offset from the
+    line's top left corner."""
     font = pillow_font(face, size)
     left, top, right, bottom = (int(v) for v in font.getbbox(text))
     mask = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
     ImageDraw.Draw(mask).text((-left, -top), text, font=font, fill=255)
     return mask, left, top
+
+
+@dataclass(frozen=True, slots=True)
+class _Glyph:
+    mask: Image.Image | None  # None for a blank (a space)
+    left: int  # the mask's offset from the pen position and the line's top
+    top: int
+    advance: float
+
+
+@lru_cache(maxsize=8192)
+def _glyph(char: str, file: str, size: int) -> _Glyph:
+    face = _FACES[file]
+    left, top, right, bottom = pillow_font(face, size).getbbox(char)
+    if right <= left or bottom <= top:
+        return _Glyph(None, 0, 0, pillow_font(face, size).getlength(char))
+    mask, left, top = _render(char, face, size)
+    return _Glyph(mask, left, top, pillow_font(face, size).getlength(char))
+
+
+@lru_cache(maxsize=16384)
+def _kerning(pair: str, file: str, size: int) -> float:
+    font = pillow_font(_FACES[file], size)
+    return font.getlength(pair) - font.getlength(pair[0]) - font.getlength(pair[1])
+
+
+_FACES = {face.file: face for face in (REGULAR, BOLD)}
+
+
+def _composable(text: str) -> bool:
+    """True when `text` can be set glyph by glyph: Latin, Georgian, digits and punctuation,
+    no combining marks (those need the shaping engine)."""
+    return all(
+        point < 0x300 or 0x10A0 <= point <= 0x10FF or 0x1C90 <= point <= 0x1CBF
+        for point in map(ord, text)
+    )
+
+
+@lru_cache(maxsize=512)
+def _text_mask(text: str, face: Face, size: int) -> tuple[Image.Image, int, int]:
+    """One line of text as an alpha mask, and its offset from the line's top left corner.
+
+    Cached per line: labels, category names, issuer names and a roster's shared schedule
+    repeat from one image to the next. Names, personal numbers, plates and codes do not,
+    and FreeType rendering a whole line at these sizes is the costliest step of the image:
+    such lines are set from glyphs rendered once per face and size, placed with the font's
+    advances and kerning. Text with combining marks, or in a script that needs shaping, is
+    rendered whole.
+    """
+    if face.file not in _FACES or not _composable(text):
+        return _render(text, face, size)
+    pieces = []
+    pen = 0.0
+    previous = ""
+    for char in text:
+        if previous:
+            pen += _kerning(previous + char, face.file, size)
+        glyph = _glyph(char, face.file, size)
+        if glyph.mask is not None:
+            pieces.append((glyph.mask, round(pen) + glyph.left, glyph.top))
+        pen += glyph.advance
+        previous = char
+    if not pieces:
+        return _render(text, face, size)
+    left = min(x for _, x, _ in pieces)
+    top = min(y for _, _, y in pieces)
+    right = max(x + mask.width for mask, x, _ in pieces)
+    bottom = max(y + mask.height for mask, _, y in pieces)
+    line = Image.new("L", (right - left, bottom - top), 0)
+    for mask, x, y in pieces:
+        line.paste(255, (x - left, y - top), mask)  # "over": overlapping glyphs both show
+    return line, left, top
 
 
 def _draw(view: CertificateView) -> tuple[Image.Image, int]:

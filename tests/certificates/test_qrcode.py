@@ -99,7 +99,7 @@ def _segno_codewords(text: str) -> tuple[int, bytes]:
     buff = encoder.Buffer()
     for segment in segments:
         encoder.write_segment(buff, segment, None, encoder.version_range(version), False)
-    capacity = consts.SYMBOL_CAPACITY[version][error]
+    capacity: int = consts.SYMBOL_CAPACITY[version][error]  # type: ignore[index]
     encoder.write_terminator(buff, capacity, None, len(buff))
     encoder.write_padding_bits(buff, version, len(buff))
     encoder.write_pad_codewords(buff, version, capacity, len(buff))

@@ -295,8 +295,10 @@ def _text_mask(text: str, face: Face, size: int) -> tuple[Image.Image, int, int]
     right = max(x + mask.width for mask, x, _ in pieces)
     bottom = max(y + mask.height for mask, _, y in pieces)
     line = Image.new("L", (right - left, bottom - top), 0)
+    core = line.im  # the pixels: Image.paste's checks cost more than the paste here
     for mask, x, y in pieces:
-        line.paste(255, (x - left, y - top), mask)  # "over": overlapping glyphs both show
+        box = (x - left, y - top, x - left + mask.width, y - top + mask.height)
+        core.paste(255, box, mask.im)  # "over": overlapping glyphs both show
     return line, left, top
 
 

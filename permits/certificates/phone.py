@@ -27,6 +27,13 @@ try:  # ISA-L's deflate is several times faster than zlib's at level 1, same for
 except ImportError:  # pragma: no cover - isal is a dependency; zlib is the fallback
     from zlib import compress as deflate
 
+# Pillow returns each freed image block to the system and asks for a fresh one (page faults
+# and zeroing) for the next image; keeping a few freed blocks for reuse makes a roster's
+# images about a tenth faster, for a few megabytes held (one block is one image, ~3 MB here).
+_KEEP_FREED_BLOCKS = 4
+if Image.core.get_blocks_max() < _KEEP_FREED_BLOCKS:
+    Image.core.set_blocks_max(_KEEP_FREED_BLOCKS)
+
 WIDTH = 1080
 PAD = 48
 INNER = WIDTH - 2 * PAD

@@ -7,13 +7,21 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from fastapi.testclient import TestClient
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from permits.issuance.models import Permit
 from permits.policy.service import policy_at
 from permits.trust import keys
 from permits.trust.keystore import KeyStore
-from permits.trust.lists import build_revocation_list, export_lists
+from permits.trust.lists import (
+    KEEP_SIGNED_VERSIONS,
+    REVOCATION,
+    TRUST,
+    build_revocation_list,
+    current_list,
+    export_lists,
+)
+from permits.trust.models import PublishedList
 from tests.conftest import Clock
 from tests.factories import World, medical_staff
 from tests.helpers import device_verifier, issue
@@ -153,3 +161,37 @@ def test_export_writes_static_files_a_device_can_use(
         (out / "revocation-list.cose").read_bytes(), root_public_key=root
     )  # type: ignore[arg-type]
     assert Verifier(trust, revocation).verify(permit["qr_text"], at=clock()).status is Status.VALID
+
+
+def test_old_versions_keep_their_rows_but_drop_their_signed_bytes(
+    session: Session, keystore: KeyStore, clock: Clock, world: World
+) -> None:
+    policy = policy_at(session, clock())
+    newest = None
+    for _ in range(KEEP_SIGNED_VERSIONS + 3):
+        clock.advance(seconds=1)  # refresh_after 0: every call signs a new version
+        newest = current_list(
+            session,
+            kind=REVOCATION,
+            keystore=keystore,
+            policy=policy,
+            now=clock(),
+            refresh_after=timedelta(0),
+        )
+    assert newest is not None
+    rows = session.exec(
+        select(PublishedList)
+        .where(PublishedList.kind == REVOCATION)
+        .order_by(col(PublishedList.version))
+        .execution_options(populate_existing=True)
+    ).all()
+    versions = [row.version for row in rows]
+    assert versions == list(range(1, newest.version + 1))  # history: every version, in order
+    kept = [row for row in rows if row.data]
+    assert [row.version for row in kept] == versions[-KEEP_SIGNED_VERSIONS:]
+    assert all(row.issued_at is not None and row.state >= 0 for row in rows)
+    # The newest is whole and is what devices get.
+    listed = load_revocation_list(kept[-1].data, root_public_key=keystore.root_public_key())
+    assert listed.version == newest.version
+    trust_rows = session.exec(select(PublishedList).where(PublishedList.kind == TRUST)).all()
+    assert all(row.data for row in trust_rows)  # one list's retention leaves the other alone

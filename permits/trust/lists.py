@@ -7,7 +7,7 @@ import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import exists
+from sqlalchemy import exists, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -24,6 +24,11 @@ from verifier.model import IssuerKey as WireKey
 
 TRUST, REVOCATION = "trust", "revocation"
 FILE_NAMES = {TRUST: "trust-list.cose", REVOCATION: "revocation-list.cose"}
+KEEP_SIGNED_VERSIONS = 48
+"""How many of the newest versions of each list keep their signed bytes. Older versions keep
+their row (version, state, time, entries) but not the bytes: in a busy lockdown the
+publisher signs a new revocation list every few seconds, each megabytes long, and keeping
+them all would fill the disk within days."""
 
 
 def _epoch(value: datetime) -> int:
@@ -143,6 +148,9 @@ def current_list(
 ) -> PublishedList:
     """Return the newest published list of `kind`, first publishing a new version (and
     committing) when something changed since, or when the last one is older than `refresh_after`.
+
+    Publishing also drops the signed bytes of versions older than the newest
+    KEEP_SIGNED_VERSIONS (their rows stay).
     """
     state, latest = _state(session, kind), _latest(session, kind)
     if _fresh(latest, state, now, refresh_after):
@@ -173,6 +181,15 @@ def current_list(
         kind=kind, version=version, state=state, issued_at=now, data=data, entries=entries
     )
     session.add(published)
+    session.execute(
+        update(PublishedList)
+        .where(
+            col(PublishedList.kind) == kind,
+            col(PublishedList.version) <= version - KEEP_SIGNED_VERSIONS,
+            func.length(PublishedList.data) > 0,
+        )
+        .values(data=b"")
+    )
     try:
         session.commit()
     except IntegrityError:  # another worker published this version first (PostgreSQL)

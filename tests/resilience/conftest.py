@@ -145,6 +145,8 @@ def assert_nothing_half_written(engine: Engine, keystore: KeyStore) -> None:
         assert number <= organisations[permit.organisation_id].next_serial
     by_cti = {p.cti: p for p in permits.values()}
     for row in published:
+        if not row.data:  # an old version whose signed bytes were dropped (its row stays)
+            continue
         listed = load_revocation_list(row.data, root_public_key=keystore.root_public_key())
         for code, partition in listed.partitions.items():
             for run, status in ((partition.revoked, "revoked"), (partition.replaced, "replaced")):

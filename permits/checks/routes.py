@@ -1,4 +1,5 @@
-"""HTTP route for online verification (records a check)."""
+"""HTTP routes for checkpoint devices: online verification (records a check), offline checks
+uploaded, the checkpoint registry to choose from."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from permits.api.deps import (
     VerifierCacheDep,
 )
 from permits.checks.schemas import (
+    CheckpointOut,
+    CheckpointsOut,
     DeviceChecksIn,
     DeviceChecksOut,
     PersonView,
@@ -20,6 +23,7 @@ from permits.checks.schemas import (
 )
 from permits.checks.service import upload_device_checks, verify_online
 from permits.issuance.plates import format_plate
+from permits.oversight.checkpoints import device_checkpoints
 
 router = APIRouter(tags=["checks"])
 
@@ -86,3 +90,20 @@ def upload_device_checks_route(
     per device_check_id: records already stored come back as duplicates)."""
     outcome = upload_device_checks(session, caller=caller, checks=body.checks, now=now)
     return DeviceChecksOut(stored=outcome.stored, duplicates=outcome.duplicates)
+
+
+@router.get("/checkpoints", response_model=CheckpointsOut)
+def checkpoints_route(session: ReadFirstSessionDep, caller: CallerDep) -> CheckpointsOut:
+    """The registry's active checkpoints, for a checkpoint device to offer its officer (so
+    that checks carry the registry's codes, which the administration's maps and anomaly
+    checks rely on)."""
+    return CheckpointsOut(
+        checkpoints=[
+            CheckpointOut(
+                code=c.code,
+                names={"ka": c.name_ka, "az": c.name_az, "en": c.name_en},
+                municipality=c.municipality,
+            )
+            for c in device_checkpoints(session, caller=caller)
+        ]
+    )

@@ -93,3 +93,17 @@ class DeviceChecksOut(BaseModel):
 
     stored: list[str]
     duplicates: list[str]
+
+
+class CheckpointOut(BaseModel):
+    """A registered checkpoint as a device offers it: the code it records, and its names."""
+
+    code: str
+    names: dict[str, str]  # ka, az, en
+    municipality: int
+
+
+class CheckpointsOut(BaseModel):
+    """The active checkpoints of the registry, by code."""
+
+    checkpoints: list[CheckpointOut]

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
+from permits.accounts.roles import CHECKING_ROLES
 from permits.audit.service import record
 from permits.errors import Conflict, FieldError, ValidationFailed
 from permits.oversight.models import Checkpoint
@@ -150,6 +151,17 @@ def ensure_default_checkpoints(session: Session, *, now: datetime) -> list[str]:
 def all_checkpoints(session: Session) -> list[Checkpoint]:
     """Return every registered checkpoint, by code."""
     return list(session.exec(select(Checkpoint).order_by(col(Checkpoint.code))).all())
+
+
+def device_checkpoints(session: Session, *, caller: Caller) -> list[Checkpoint]:
+    """Return the active checkpoints, by code, for a checkpoint device to offer its officer
+    (police and regional administrators only: NotPermitted for anyone else)."""
+    caller.require_any(CHECKING_ROLES)
+    return list(
+        session.exec(
+            select(Checkpoint).where(col(Checkpoint.active)).order_by(col(Checkpoint.code))
+        ).all()
+    )
 
 
 def positions(session: Session) -> dict[str, tuple[float, float]]:

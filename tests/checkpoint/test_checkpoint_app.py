@@ -14,6 +14,7 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from permits.checks.models import Check
+from permits.oversight.checkpoints import register_checkpoint
 from permits.trust.keystore import KeyStore
 from tests.checkpoint.camera import qr_image
 from tests.checkpoint.conftest import (
@@ -293,3 +294,46 @@ def test_the_scanner_waits_for_the_qr_and_needs_no_login(
         assert page.evaluate("() => window.checkpoint.app.settings.token") == ""
         timing = page.evaluate("() => window.checkpoint.app.timings[0]")
         assert timing["painted"] >= timing["verified"] >= timing["decoded"] >= timing["frame"]
+
+
+def test_settings_offer_the_registry_checkpoints_in_the_app_language(
+    camera_browser: CameraBrowser,
+    live_server: str,
+    world: World,
+    clock: Clock,
+    session: Session,
+) -> None:
+    register_checkpoint(
+        session,
+        data={
+            "code": "MRN-SOUTH",
+            "names": {"ka": "მარნეული, სამხრეთი", "az": "Marneuli, cənub", "en": "Marneuli south"},
+            "municipality": 5,
+            "latitude": 41.44,
+            "longitude": 44.80,
+        },
+        now=clock(),
+        actor=None,
+    )
+
+    def offered(page: Any) -> dict[str, str]:
+        options: dict[str, str] = page.evaluate(
+            "() => Object.fromEntries([...document.querySelectorAll('#checkpoint-options option')]"
+            ".map((o) => [o.value, o.label]))"
+        )
+        return options
+
+    with camera_browser(None) as browser:
+        page = open_app(browser, live_server, clock, locale="az-AZ")
+        assert offered(page) == {}  # no token yet: the registry is not public
+        save_settings(page, checkpoint="MRN-SOUTH", token=world.tokens["police"])
+        _wait_for(lambda: "MRN-SOUTH" in offered(page))
+        assert offered(page)["MRN-SOUTH"] == "Marneuli, cənub"
+        assert page.locator("#checkpoint-input").get_attribute("list") == "checkpoint-options"
+        # Kept on the device: offered again after a reload with the network cut.
+        page.context.set_offline(True)
+        page.reload()
+        page.evaluate("async () => { await window.checkpoint.ready; }")
+        assert offered(page)["MRN-SOUTH"] == "Marneuli, cənub"
+        page.locator("#langs button[data-lang='ka']").click()
+        assert offered(page)["MRN-SOUTH"] == "მარნეული, სამხრეთი"

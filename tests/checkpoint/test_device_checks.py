@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from permits.checks.models import Check
+from permits.oversight.checkpoints import register_checkpoint
 from tests.conftest import Clock
 from tests.factories import World, medical_staff
 from tests.helpers import issue
@@ -94,3 +95,35 @@ def test_only_officers_upload(client: TestClient, world: World, clock: Clock) ->
     assert client.post(URL, json=body).status_code == 401
     assert client.post(URL, json=body, headers=world.auth("doctor")).status_code == 403
     assert client.post(URL, json={"checks": []}, headers=world.auth("police")).status_code == 422
+
+
+def test_devices_get_the_active_checkpoints_of_the_registry(
+    client: TestClient, world: World, session: Session, clock: Clock
+) -> None:
+    for code, active in (("MRN-SOUTH", True), ("BLN-OLD", False)):
+        checkpoint = register_checkpoint(
+            session,
+            data={
+                "code": code,
+                "names": {"ka": f"{code} ka", "az": f"{code} az", "en": f"{code} en"},
+                "municipality": 5,
+                "latitude": 41.47,
+                "longitude": 44.81,
+            },
+            now=clock(),
+            actor=None,
+        )
+        checkpoint.active = active
+        session.add(checkpoint)
+        session.commit()
+    response = client.get("/api/v1/checkpoints", headers=world.auth("police"))
+    assert response.status_code == 200
+    listed = {c["code"]: c for c in response.json()["checkpoints"]}
+    assert "MRN-SOUTH" in listed and "BLN-OLD" not in listed
+    assert listed["MRN-SOUTH"]["names"] == {
+        "ka": "MRN-SOUTH ka",
+        "az": "MRN-SOUTH az",
+        "en": "MRN-SOUTH en",
+    }
+    assert client.get("/api/v1/checkpoints", headers=world.auth("doctor")).status_code == 403
+    assert client.get("/api/v1/checkpoints").status_code == 401

@@ -186,6 +186,7 @@ ROUTES: list[Case] = [
             ]
         },
     ),
+    Case("GET", "/api/v1/checkpoints", API_CHECKING, api=True),
     Case("GET", "/api/v1/permits/{permit_id}/certificate.pdf", API_MRN_OR_REGION, api=True),
     Case("GET", "/api/v1/permits/{permit_id}/phone.png", API_MRN_OR_REGION, api=True),
     Case("GET", "/api/v1/permits/{permit_id}/holder-link", API_MRN_OR_REGION, api=True),

@@ -43,6 +43,7 @@ const app = {
   catalogs: {},
   lang: "ka",
   settings: { checkpoint: "", token: "" },
+  checkpoints: [], // the registry's active checkpoints: { code, names: { ka, az, en } }
   scanner: null,
   reader: null,
   decoder: "",
@@ -89,6 +90,7 @@ async function setLanguage(lang) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
   }
   $("decoder-name").textContent = app.decoder ? t(app.decoder === "native" ? "decoder_native" : "decoder_js") : "";
+  renderCheckpoints();
   renderStatus();
   if (app.current) renderVerdict(app.current);
 }
@@ -243,6 +245,40 @@ async function uploadChecks() {
 async function sync() {
   await syncLists();
   await uploadChecks();
+  await syncCheckpoints();
+}
+
+// -- the checkpoint registry ------------------------------------------------------------
+// Settings offer the registry's checkpoints (code, named in the app's language), so that
+// check records carry the codes the administration's maps and copied-QR checks rely on.
+// Typing another name stays possible (a checkpoint set up today, not yet registered).
+
+async function syncCheckpoints() {
+  const token = app.settings.token;
+  if (!navigator.onLine || !token) return;
+  let response;
+  try {
+    response = await fetch(new URL("checkpoints", new URL(app.config.api_url, location.href)), {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+  } catch {
+    return;
+  }
+  if (!response.ok) return;
+  const body = await response.json();
+  app.checkpoints = Array.isArray(body.checkpoints) ? body.checkpoints : [];
+  await app.store.put("checkpoints", app.checkpoints);
+  renderCheckpoints();
+}
+
+function renderCheckpoints() {
+  const options = app.checkpoints.map((checkpoint) => {
+    const option = document.createElement("option");
+    option.value = checkpoint.code;
+    option.label = (checkpoint.names && (checkpoint.names[app.lang] || checkpoint.names.en)) || checkpoint.code;
+    return option;
+  });
+  $("checkpoint-options").replaceChildren(...options);
 }
 
 // -- verdicts ---------------------------------------------------------------------------
@@ -635,6 +671,7 @@ function wire() {
     await app.store.put("settings", app.settings);
     $("settings-dialog").close();
     uploadChecks();
+    syncCheckpoints();
   });
   $("sync-now").addEventListener("click", async () => {
     await sync();
@@ -656,6 +693,7 @@ async function main() {
   app.config = await (await fetch("config.json")).json();
   await setLanguage(initialLanguage());
   app.settings = { checkpoint: "", token: "", ...((await app.store.get("settings")) || {}) };
+  app.checkpoints = (await app.store.get("checkpoints")) || [];
   await pinRoot();
   await loadHeldLists();
   app.reader = new QrReader(new URL("decoder-worker.js", import.meta.url));
@@ -669,6 +707,7 @@ async function main() {
   }
   await syncLists();
   uploadChecks();
+  syncCheckpoints();
   setInterval(renderStatus, 30_000);
   setInterval(sync, (app.config.sync_minutes || 5) * 60_000);
   startCamera();

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from permits import __version__
 from permits.api.docs import install_api_docs
 from permits.api.errors import install_error_handlers
+from permits.api.nul_guard import RefuseNulMiddleware
 from permits.certificates.routes import api_router as certificates_router
 from permits.certificates.routes import holder_router
 from permits.checkpoint.routes import router as checkpoint_router
@@ -51,6 +52,7 @@ def create_app(
         app.state.keystore, timedelta(seconds=settings.list_refresh_seconds)
     )
     install_error_handlers(app)
+    app.add_middleware(RefuseNulMiddleware)  # before a NUL reaches PostgreSQL: 422, by field
     install_api_docs(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(permits_router)

@@ -88,3 +88,15 @@ def test_batch_limits_and_roles(client: TestClient, world: World, clock: Clock) 
         == 403
     )
     assert client.post("/api/v1/permits/batch", json=one).status_code == 401
+
+
+def test_an_idempotency_key_with_a_control_character_is_refused_by_name(
+    client: TestClient, world: World, clock: Clock, session: Session
+) -> None:
+    before = _count(session)
+    for key in ("\x00", "row\n1"):
+        body = {"items": [{"idempotency_key": key, "permit": _staff(clock, "01024054321")}]}
+        response = client.post("/api/v1/permits/batch", json=body, headers=world.auth("doctor"))
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["field"] == "items[0].idempotency_key"
+    assert _count(session) == before

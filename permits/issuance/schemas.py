@@ -186,7 +186,10 @@ class PermitPage(BaseModel):
 class BatchItemIn(BaseModel):
     """One permit of a batch, with the key that makes its retry harmless."""
 
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=100)
+    # Printable text only: a control character (NUL above all) cannot be stored on PostgreSQL.
+    idempotency_key: str | None = Field(
+        default=None, min_length=1, max_length=100, pattern=r"^[^\x00-\x1f\x7f]+$"
+    )
     permit: PermitCreate
 
 

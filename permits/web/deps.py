@@ -24,8 +24,9 @@ from permits.accounts.sessions import (
 )
 from permits.accounts.tokens import caller_for_token
 from permits.api.deps import SAFE_METHODS, NowDep
+from permits.api.nul_guard import NUL, NUL_CODE, NUL_MESSAGE
 from permits.db import write_session
-from permits.errors import NotAuthenticated
+from permits.errors import FieldError, NotAuthenticated, ValidationFailed
 from permits.web.errors import CsrfFailed, LoginRequired, PasswordChangeRequired, PayloadTooLarge
 from permits.web.security import (
     CSRF_FIELD,
@@ -62,6 +63,9 @@ async def csrf_protect(request: Request) -> None:
         form = await request.form()
         fields = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
         token = token or next((v for k, v in fields if k == CSRF_FIELD), None)
+        with_nul = [k.replace(NUL, "?") for k, v in fields if NUL in k or NUL in v]
+        if with_nul:  # PostgreSQL cannot store it: refuse by field, before anything runs
+            raise ValidationFailed([FieldError(name, NUL_CODE, NUL_MESSAGE) for name in with_nul])
     if not same_origin(request) or not csrf_valid(request, token):
         raise CsrfFailed("this form has expired or did not come from this site; reload the page")
     request.state.form_snapshot = fields

@@ -1,0 +1,114 @@
+"""Refuse the NUL character in any request's text before a route sees it.
+
+PostgreSQL cannot store NUL (U+0000) in a text column: such a value would pass every
+schema and then fail inside the transaction, as a 500. This middleware answers 422 instead,
+naming each field that holds one (the JSON path, the query parameter, or the path), in the
+API's one error shape. Forms are checked where pages read them (`permits.web.deps`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+NUL = "\x00"
+NUL_CODE = "nul_character"
+NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+def nul_fields(value: Any, path: str = "") -> list[str]:
+    """Return the paths (as the API names fields: `checks[0].checkpoint`) of every string,
+    key included, in a decoded JSON value that contains NUL."""
+    found: list[str] = []
+    if isinstance(value, str):
+        if NUL in value:
+            found.append(path)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if NUL in str(key):
+                found.append(name.replace(NUL, "?"))
+            else:
+                found.extend(nul_fields(item, name))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found.extend(nul_fields(item, f"{path}[{index}]"))
+    return found
+
+
+class RefuseNulMiddleware:
+    """Answers 422 to a request whose path, query string or JSON body holds NUL."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        fields: list[str] = []
+        if NUL in scope.get("path", ""):
+            fields.append("path")
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:
+            fields += [
+                name.replace(NUL, "?")
+                for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                if NUL in name or NUL in value
+            ]
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        if content_type.split(b";")[0].strip().lower() != b"application/json":
+            if fields:
+                await _refuse(send, fields)
+                return
+            await self.app(scope, receive, send)
+            return
+        chunks = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                await self.app(scope, _replay(b"", receive, first=message), send)
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        if b"\\u0000" in body:
+            with contextlib.suppress(ValueError):  # not JSON: the route's own parsing says so
+                fields += nul_fields(json.loads(body))
+        if fields:
+            await _refuse(send, fields)
+            return
+        await self.app(scope, _replay(body, receive), send)
+
+
+def _replay(body: bytes, receive: Receive, *, first: Message | None = None) -> Receive:
+    """A receive() that hands the app the body already read, then the client's messages."""
+    pending: list[Message] = [first] if first else [{"type": "http.request", "body": body}]
+
+    async def replay() -> Message:
+        if pending:
+            return pending.pop()
+        return await receive()
+
+    return replay
+
+
+async def _refuse(send: Send, fields: list[str]) -> None:
+    errors = [{"field": field, "code": NUL_CODE, "message": NUL_MESSAGE} for field in fields]
+    content = json.dumps({"errors": errors}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 422,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content})

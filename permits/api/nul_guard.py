@@ -2,8 +2,9 @@
 
 PostgreSQL cannot store NUL (U+0000) in a text column: such a value would pass every
 schema and then fail inside the transaction, as a 500. This middleware answers 422 instead,
-naming each field that holds one (the JSON path, the query parameter, or the path), in the
-API's one error shape. Forms are checked where pages read them (`permits.web.deps`).
+naming each field that holds one (the JSON path or the query parameter), in the API's one
+error shape; a path that holds one names nothing that exists (404). Forms are checked where
+pages read them (`permits.web.deps`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ def nul_fields(value: Any, path: str = "") -> list[str]:
 
 
 class RefuseNulMiddleware:
-    """Answers 422 to a request whose path, query string or JSON body holds NUL."""
+    """Answers 422 to a request whose query string or JSON body holds NUL (404 for a path)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -50,9 +51,10 @@ class RefuseNulMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        fields: list[str] = []
         if NUL in scope.get("path", ""):
-            fields.append("path")
+            await _answer(send, 404, [("path", "not_found", "no such resource")])
+            return
+        fields: list[str] = []
         query = scope.get("query_string", b"")
         if b"%00" in query or b"\x00" in query:
             fields += [
@@ -99,12 +101,16 @@ def _replay(body: bytes, receive: Receive, *, first: Message | None = None) -> R
 
 
 async def _refuse(send: Send, fields: list[str]) -> None:
-    errors = [{"field": field, "code": NUL_CODE, "message": NUL_MESSAGE} for field in fields]
-    content = json.dumps({"errors": errors}).encode()
+    await _answer(send, 422, [(field, NUL_CODE, NUL_MESSAGE) for field in fields])
+
+
+async def _answer(send: Send, status: int, errors: list[tuple[str, str, str]]) -> None:
+    body = [{"field": field, "code": code, "message": message} for field, code, message in errors]
+    content = json.dumps({"errors": body}).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 422,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(content)).encode()),

@@ -50,10 +50,14 @@ def test_json_bodies_name_the_field(client: TestClient, world: World, clock: Clo
     ]
 
 
-def test_queries_and_paths_name_the_parameter(client: TestClient, world: World) -> None:
+def test_queries_name_the_parameter_and_paths_are_not_found(
+    client: TestClient, world: World
+) -> None:
     doctor = world.auth("doctor")
     assert _fields(client.get("/api/v1/permits?name=a%00b&plate=AB", headers=doctor)) == ["name"]
-    assert _fields(client.get("/api/v1/permits/a%00b", headers=doctor)) == ["path"]
+    by_path = client.get("/api/v1/permits/a%00b", headers=doctor)
+    assert by_path.status_code == 404  # names nothing that exists
+    assert by_path.json()["errors"][0]["field"] == "path"
 
 
 def test_nothing_is_stored(client: TestClient, world: World, clock: Clock, engine: object) -> None:

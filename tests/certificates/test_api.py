@@ -279,8 +279,15 @@ def test_garbage_references_are_not_found(client: TestClient, world: World) -> N
     assert client.get("/h/%00%01").status_code == 404
     batch = client.post(
         "/api/v1/certificates/batch.pdf",
-        json={"permits": ["\u0000", "MRN-CLINIC-999999"]},
+        json={"permits": ["a b", "MRN-CLINIC-999999"]},
         headers=world.auth("doctor"),
     )
     assert batch.status_code == 404
     assert batch.json()["errors"][0]["field"] == "permits[0]"
+    with_nul = client.post(  # refused before any look-up (PostgreSQL cannot hold NUL)
+        "/api/v1/certificates/batch.pdf",
+        json={"permits": ["\u0000", "MRN-CLINIC-999999"]},
+        headers=world.auth("doctor"),
+    )
+    assert with_nul.status_code == 422
+    assert with_nul.json()["errors"][0]["field"] == "permits[0]"

@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 NUL = "\x00"
 NUL_CODE = "nul_character"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+MAX_INSPECTED = 16 * 1024 * 1024  # larger JSON bodies pass on to the app's own limits
 
 
 def nul_fields(value: Any, path: str = "") -> list[str]:
@@ -69,32 +70,44 @@ class RefuseNulMiddleware:
                 return
             await self.app(scope, receive, send)
             return
-        chunks = []
+        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > MAX_INSPECTED:
+            if fields:
+                await _refuse(send, fields)
+            else:
+                await self.app(scope, receive, send)  # the app's own size limit answers
+            return
+        messages: list[Message] = []
+        size = 0
         more = True
         while more:
             message = await receive()
+            messages.append(message)
             if message["type"] != "http.request":  # the client went away
-                await self.app(scope, _replay(b"", receive, first=message), send)
-                return
-            chunks.append(message.get("body", b""))
+                break
+            size += len(message.get("body", b""))
             more = message.get("more_body", False)
-        body = b"".join(chunks)
+            if size > MAX_INSPECTED:  # longer than it said: not ours to judge
+                await self.app(scope, _replay(messages, receive), send)
+                return
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         if b"\\u0000" in body:
             with contextlib.suppress(ValueError):  # not JSON: the route's own parsing says so
                 fields += nul_fields(json.loads(body))
         if fields:
             await _refuse(send, fields)
             return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, _replay(messages, receive), send)
 
 
-def _replay(body: bytes, receive: Receive, *, first: Message | None = None) -> Receive:
-    """A receive() that hands the app the body already read, then the client's messages."""
-    pending: list[Message] = [first] if first else [{"type": "http.request", "body": body}]
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    """A receive() that hands the app the messages already read, in order, then the
+    client's next ones."""
+    pending = list(messages)
 
     async def replay() -> Message:
         if pending:
-            return pending.pop()
+            return pending.pop(0)
         return await receive()
 
     return replay

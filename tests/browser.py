@@ -44,6 +44,19 @@ def browser_missing(reason: str) -> None:
 
 
 @contextmanager
+def launched(browser_type: Any, extra_args: Sequence[str] = ()) -> Iterator[Any]:
+    """Launch Debian's chromium headless with a Playwright `browser_type`, yield the Browser,
+    and close it afterwards."""
+    browser = browser_type.launch(
+        executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+@contextmanager
 def chromium(extra_args: Sequence[str] = ()) -> Iterator[Any]:
     """Launch Debian's chromium headless through Playwright and yield the Browser.
 
@@ -56,14 +69,8 @@ def chromium(extra_args: Sequence[str] = ()) -> Iterator[Any]:
         from playwright.sync_api import sync_playwright
     except ImportError:  # pragma: no cover - playwright is a dev dependency
         browser_missing("playwright is not installed")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with sync_playwright() as playwright, launched(playwright.chromium, extra_args) as browser:
+        yield browser
 
 
 class LiveServer:

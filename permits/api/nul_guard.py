@@ -63,14 +63,15 @@ class RefuseNulMiddleware:
                 for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
                 if NUL in name or NUL in value
             ]
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"")
+        headers = dict(scope.get("headers", []))
+        content_type = headers.get(b"content-type", b"")
         if content_type.split(b";")[0].strip().lower() != b"application/json":
             if fields:
                 await _refuse(send, fields)
                 return
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length", b"0")
+        declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > MAX_INSPECTED:
             if fields:
                 await _refuse(send, fields)

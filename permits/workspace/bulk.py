@@ -401,16 +401,14 @@ def issue_job(
                 .order_by(col(BulkRow.line))
             ).all()
         )
+    chunks = [rows[start : start + CHUNK] for start in range(0, len(rows), CHUNK)] or [[]]
     try:
-        for start in range(0, len(rows), CHUNK):
-            done, failed = _issue_chunk(
-                engine,
-                caller=caller,
-                rows=rows[start : start + CHUNK],
-                keystore=keystore,
-                now=clock(),
+        for number, chunk in enumerate(chunks, start=1):
+            done, failed = (
+                _issue_chunk(engine, caller=caller, rows=chunk, keystore=keystore, now=clock())
+                if chunk
+                else ([], [])
             )
-            final = start + CHUNK >= len(rows)
             with write_session(engine) as writer:
                 if done:
                     writer.execute(update(BulkRow), done)
@@ -420,13 +418,9 @@ def issue_job(
                     "updated_at": clock(),
                     "issued_rows": BulkJob.issued_rows + len(done),
                 }
-                if final:
+                if number == len(chunks):
                     values["status"] = DONE
                 writer.execute(update(BulkJob).where(col(BulkJob.id) == job_id).values(**values))
-                writer.commit()
-        if not rows:
-            with write_session(engine) as writer:
-                writer.execute(update(BulkJob).where(col(BulkJob.id) == job_id).values(status=DONE))
                 writer.commit()
     except Exception:
         with write_session(engine) as writer:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import launched
 from tests.checkpoint.camera import camera_file
 from tests.conftest import Clock
 
@@ -24,18 +24,7 @@ Launcher = Callable[..., AbstractContextManager[Any]]
 def launch_chromium(browser: Any) -> Launcher:
     """Launch another Chromium with extra flags, through the Playwright of the session's
     `browser` (one Playwright per test session: a second one cannot start beside it)."""
-
-    @contextmanager
-    def launch(extra_args: tuple[str, ...] | list[str] = ()) -> Iterator[Any]:
-        launched = browser.browser_type.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
-        )
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-    return launch
+    return lambda extra_args=(): launched(browser.browser_type, extra_args)
 
 
 @pytest.fixture

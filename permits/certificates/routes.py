@@ -173,7 +173,7 @@ def holder_page(
     """The holder's page: the permit and its QR code, no login; offline once opened."""
     headers = {**_HOLDER_HEADERS, "Content-Security-Policy": content_security_policy()}
     try:
-        view, _permit = service.holder_view(session, token=token, languages=languages, now=now)
+        view = service.holder_view(session, token=token, languages=languages, now=now)
     except NotFound:
         return HTMLResponse(
             not_found_html(), status_code=status.HTTP_404_NOT_FOUND, headers=headers
@@ -190,7 +190,7 @@ def holder_image(
     token: str, session: SessionDep, now: NowDep, languages: Languages = None
 ) -> Response:
     """The holder's phone image, to save or send (same key as the page)."""
-    view, _permit = service.holder_view(session, token=token, languages=languages, now=now)
+    view = service.holder_view(session, token=token, languages=languages, now=now)
     return Response(
         service.render_png(view).content,
         media_type="image/png",

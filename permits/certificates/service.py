@@ -16,8 +16,11 @@ import zipfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import Column, Select, bindparam, select
+from sqlalchemy.orm import configure_mappers
+from sqlmodel import Session
 
 from permits.accounts.caller import Caller
 from permits.certificates.pdf import batch_pdf, certificate_pdf
@@ -27,6 +30,7 @@ from permits.certificates.words import resolve_languages
 from permits.errors import FieldError, NotFound, ValidationFailed
 from permits.issuance.models import Permit, PermitPerson
 from permits.organisations.models import Organisation
+from permits.policy.rules import PolicyDocument
 from permits.policy.service import policy_version
 
 MAX_BATCH = 2000
@@ -56,25 +60,103 @@ def _parse_ref(ref: str) -> uuid.UUID | str | None:
         return serial if _SERIAL.match(serial) else None
 
 
-def _load(session: Session, refs: Sequence[str]) -> list[Permit | None]:
+_PERMIT = Permit.__table__  # type: ignore[attr-defined]
+_PERSON = PermitPerson.__table__  # type: ignore[attr-defined]
+_ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
+_SUCCESSOR = _PERMIT.alias("successor")
+
+_PRIVATE = frozenset({"purpose_detail"})
+"""Permit columns never read for a certificate: no certificate may print them."""
+_PERMIT_COLUMNS = tuple(c for c in _PERMIT.c if c.name not in _PRIVATE)
+_ORGANISATION_COLUMNS = tuple(_ORGANISATION.c)
+_PERSON_COLUMNS = tuple(_PERSON.c)
+_PERMIT_NAMES = tuple(c.name for c in _PERMIT_COLUMNS)
+_ORGANISATION_NAMES = tuple(c.name for c in _ORGANISATION_COLUMNS)
+_PERSON_NAMES = tuple(c.name for c in _PERSON_COLUMNS)
+_ORGANISATION_AT = len(_PERMIT_COLUMNS)
+_PERSON_AT = _ORGANISATION_AT + len(_ORGANISATION_COLUMNS)
+_SUCCESSOR_AT = _PERSON_AT + len(_PERSON_COLUMNS)
+_CHUNK = 500  # keys per query, well under every database's limit on parameters
+
+
+def _certificate_select(key: Column[Any]) -> Select[Any]:
+    """One query for everything a certificate shows of the permits whose `key` is in :keys:
+    the permit, its organisation, its persons in order (one row each, or one row with no
+    person) and its successor's serial."""
+    return (
+        select(*_PERMIT_COLUMNS, *_ORGANISATION_COLUMNS, *_PERSON_COLUMNS, _SUCCESSOR.c.serial)
+        .join_from(_PERMIT, _ORGANISATION, _ORGANISATION.c.id == _PERMIT.c.organisation_id)
+        .outerjoin(_PERSON, _PERSON.c.permit_id == _PERMIT.c.id)
+        .outerjoin(_SUCCESSOR, _SUCCESSOR.c.id == _PERMIT.c.replaced_by_id)
+        .where(key.in_(bindparam("keys", expanding=True)))
+        .order_by(_PERMIT.c.id, _PERSON.c.position)
+    )
+
+
+_BY_ID = _certificate_select(_PERMIT.c.id)
+_BY_SERIAL = _certificate_select(_PERMIT.c.serial)
+_BY_TOKEN = _certificate_select(_PERMIT.c.holder_token)
+
+
+@dataclass(slots=True)
+class _Loaded:
+    """A permit with what its certificate shows, as read-only snapshots (not in the session)."""
+
+    permit: Permit
+    organisation: Organisation
+    persons: list[PermitPerson]
+    replaced_by_serial: str | None
+
+
+def _fields(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
+    return dict(zip(names, values, strict=True))
+
+
+def _fetch(session: Session, statement: Select[Any], keys: Sequence[object]) -> list[_Loaded]:
+    """Load the permits `statement` finds for `keys`, with their organisations and persons."""
+    if not keys:
+        return []
+    configure_mappers()  # model_construct needs configured mappers (a no-op once done)
+    connection = session.connection()
+    loaded: dict[object, _Loaded] = {}
+    organisations: dict[object, Organisation] = {}
+    for start in range(0, len(keys), _CHUNK):
+        for row in connection.execute(statement, {"keys": keys[start : start + _CHUNK]}):
+            values = tuple(row)
+            item = loaded.get(values[0])
+            if item is None:
+                organisation_id = values[_ORGANISATION_AT]
+                organisation = organisations.get(organisation_id)
+                if organisation is None:
+                    organisation = Organisation.model_construct(
+                        **_fields(_ORGANISATION_NAMES, values[_ORGANISATION_AT:_PERSON_AT])
+                    )
+                    organisations[organisation_id] = organisation
+                item = _Loaded(
+                    permit=Permit.model_construct(
+                        **_fields(_PERMIT_NAMES, values[:_ORGANISATION_AT])
+                    ),
+                    organisation=organisation,
+                    persons=[],
+                    replaced_by_serial=values[_SUCCESSOR_AT],
+                )
+                loaded[values[0]] = item
+            if values[_PERSON_AT] is not None:
+                item.persons.append(
+                    PermitPerson.model_construct(
+                        **_fields(_PERSON_NAMES, values[_PERSON_AT:_SUCCESSOR_AT])
+                    )
+                )
+    return list(loaded.values())
+
+
+def _load(session: Session, refs: Sequence[str]) -> list[_Loaded | None]:
     """Return the permit for each reference (an id or a serial), None where there is none."""
     parsed = [_parse_ref(ref) for ref in refs]
-    ids = {p for p in parsed if isinstance(p, uuid.UUID)}
-    serials = {p for p in parsed if isinstance(p, str)}
-    by_id: dict[uuid.UUID, Permit] = {}
-    by_serial: dict[str, Permit] = {}
-    id_list, serial_list = list(ids), list(serials)
-    for start in range(0, max(len(id_list), len(serial_list)), 500):
-        if id_list[start : start + 500]:
-            for permit in session.exec(
-                select(Permit).where(col(Permit.id).in_(id_list[start : start + 500]))
-            ).all():
-                by_id[permit.id] = permit
-        if serial_list[start : start + 500]:
-            for permit in session.exec(
-                select(Permit).where(col(Permit.serial).in_(serial_list[start : start + 500]))
-            ).all():
-                by_serial[permit.serial] = permit
+    ids = list(dict.fromkeys(p for p in parsed if isinstance(p, uuid.UUID)))
+    serials = list(dict.fromkeys(p for p in parsed if isinstance(p, str)))
+    by_id = {i.permit.id: i for i in _fetch(session, _BY_ID, ids)}
+    by_serial = {i.permit.serial: i for i in _fetch(session, _BY_SERIAL, serials)}
     return [
         by_id.get(p) if isinstance(p, uuid.UUID) else by_serial.get(p) if p else None
         for p in parsed
@@ -83,50 +165,27 @@ def _load(session: Session, refs: Sequence[str]) -> list[Permit | None]:
 
 def _views(
     session: Session,
-    permits: list[Permit],
+    loaded: Sequence[_Loaded],
     *,
     languages: str | None,
     now: datetime,
 ) -> list[CertificateView]:
-    """Build the views of `permits` with a few queries for all of them."""
-    ids = [p.id for p in permits]
-    people: dict[uuid.UUID, list[PermitPerson]] = {}
-    for start in range(0, len(ids), 500):
-        for person in session.exec(
-            select(PermitPerson)
-            .where(col(PermitPerson.permit_id).in_(ids[start : start + 500]))
-            .order_by(col(PermitPerson.permit_id), col(PermitPerson.position))
-        ).all():
-            people.setdefault(person.permit_id, []).append(person)
-    organisations = {
-        o.id: o
-        for o in session.exec(
-            select(Organisation).where(
-                col(Organisation.id).in_({p.organisation_id for p in permits})
-            )
-        ).all()
-    }
-    successors = {p.replaced_by_id for p in permits if p.replaced_by_id is not None}
-    successor_serials: dict[uuid.UUID, str] = {}
-    if successors:
-        for successor_id, serial in session.exec(
-            select(Permit.id, Permit.serial).where(col(Permit.id).in_(successors))
-        ).all():
-            successor_serials[successor_id] = serial
+    """Build the views of the `loaded` permits (one policy query per distinct version)."""
+    policies: dict[int, PolicyDocument] = {}
     views = []
-    for permit in permits:
-        organisation = organisations[permit.organisation_id]
+    for item in loaded:
+        version = item.permit.policy_version
+        if version not in policies:
+            policies[version] = policy_version(session, version)
         views.append(
             build_view(
-                permit=permit,
-                persons=people.get(permit.id, []),
-                organisation=organisation,
-                policy=policy_version(session, permit.policy_version),
-                languages=resolve_languages(languages, organisation.languages),
+                permit=item.permit,
+                persons=item.persons,
+                organisation=item.organisation,
+                policy=policies[version],
+                languages=resolve_languages(languages, item.organisation.languages),
                 now=now,
-                replaced_by_serial=successor_serials.get(permit.replaced_by_id)
-                if permit.replaced_by_id
-                else None,
+                replaced_by_serial=item.replaced_by_serial,
             )
         )
     return views
@@ -153,17 +212,17 @@ def certificate_views(
             [FieldError("permits", "too_many", f"at most {MAX_BATCH} permits at once")]
         )
     resolve_languages(languages, None)
-    permits = _load(session, refs)
-    for index, (ref, permit) in enumerate(zip(refs, permits, strict=True)):
+    loaded = _load(session, refs)
+    for index, (ref, item) in enumerate(zip(refs, loaded, strict=True)):
         field = "permit" if len(refs) == 1 else f"permits[{index}]"
-        if permit is None:
+        if item is None:
             raise NotFound(f"no such permit: {ref}", field=field)
         if caller is not None:
             try:
-                caller.require_organisation(permit.organisation_id)
+                caller.require_organisation(item.permit.organisation_id)
             except NotFound as exc:
                 raise NotFound(f"no such permit: {ref}", field=field) from exc
-    return _views(session, [p for p in permits if p is not None], languages=languages, now=now)
+    return _views(session, [i for i in loaded if i is not None], languages=languages, now=now)
 
 
 def certificate_view(
@@ -180,14 +239,14 @@ def certificate_view(
 
 def holder_view(
     session: Session, *, token: str, languages: str | None = None, now: datetime
-) -> tuple[CertificateView, Permit]:
+) -> CertificateView:
     """Return the view behind a holder link (no login: the token is the key), or NotFound."""
     if not _TOKEN.match(token):
         raise NotFound("no such certificate")
-    permit = session.exec(select(Permit).where(Permit.holder_token == token)).first()
-    if permit is None:
+    loaded = _fetch(session, _BY_TOKEN, [token])
+    if not loaded:
         raise NotFound("no such certificate")
-    return _views(session, [permit], languages=languages, now=now)[0], permit
+    return _views(session, loaded, languages=languages, now=now)[0]
 
 
 def render_pdf(view: CertificateView) -> Rendered:

@@ -8,6 +8,7 @@ shared domain `messages`). A schedule reads like the decree: "every day 06:00-08
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from babel.dates import get_month_names
 from babel.support import Translations
@@ -75,7 +76,9 @@ def label(languages: tuple[str, ...], message: str) -> str:
     return joined([tr(language, message) for language in languages])
 
 
+@lru_cache(maxsize=64)
 def _month(language: str, month: int) -> str:
+    """The month's name (Babel's lookup is costly next to the rest of a certificate)."""
     return str(get_month_names("wide", "format", locale=language)[month])
 
 

@@ -94,6 +94,13 @@ def test_the_signature_covers_the_sig_structure() -> None:
     KEY.public_key().verify(encode_dss_signature(r, s), tbs, ec.ECDSA(hashes.SHA256()))
 
 
+@given(st.integers(0, 70_000), st.integers(0, 300))
+def test_sig_structure_is_the_cbor_array(payload_size: int, header_size: int) -> None:
+    protected, payload = b"h" * header_size, b"p" * payload_size
+    expected = cbor2.dumps(["Signature1", protected, b"", payload])
+    assert cose.sig_structure(protected, payload) == expected
+
+
 def test_another_key_or_changed_payload_is_a_bad_signature() -> None:
     data = cose.sign1(b"payload", private_key=KEY, kid=KID)
     with pytest.raises(BadSignatureError):
@@ -303,3 +310,64 @@ def test_only_p256_public_keys_load() -> None:
     ]:
         with pytest.raises(MalformedError):
             load(data)
+
+
+# -- the reader of the common shape [bstr, {}, bstr, bstr] ----------------------------------
+
+_BSTR_LENGTHS = st.sampled_from([0, 1, 23, 24, 25, 64, 255, 256, 300])
+
+
+def _bstr_heads(length: int) -> list[bytes]:
+    """Every definite-length head of a byte string of `length` bytes that CBOR allows (the
+    shortest first), up to a 2-byte length field."""
+    heads = [bytes([0x40 + length])] if length < 24 else []
+    if length < 256:
+        heads.append(bytes([0x58, length]))
+    heads.append(bytes([0x59]) + length.to_bytes(2, "big"))
+    return heads
+
+
+@st.composite
+def _common_shaped(draw: st.DrawFn) -> bytes:
+    """[bstr, {}, bstr, bstr] with any allowed length heads, often cut, extended or altered."""
+    parts = [b"\x84"]
+    for index in range(4):
+        if index == 1:
+            parts.append(b"\xa0")
+            continue
+        length = draw(_BSTR_LENGTHS)
+        content = draw(st.binary(min_size=length, max_size=length))
+        parts.append(draw(st.sampled_from(_bstr_heads(length))) + content)
+    data = b"".join(parts)
+    change = draw(st.sampled_from(["none", "cut", "extend", "flip"]))
+    if change == "cut":
+        data = data[: draw(st.integers(0, len(data) - 1))]
+    elif change == "extend":
+        data += draw(st.binary(min_size=1, max_size=3))
+    elif change == "flip":
+        at = draw(st.integers(0, len(data) - 1))
+        data = data[:at] + bytes([data[at] ^ draw(st.integers(1, 255))]) + data[at + 1 :]
+    return data
+
+
+@given(_common_shaped())
+def test_the_common_shape_reader_agrees_with_the_general_decoder(data: bytes) -> None:
+    read = cose._common_sign1(data)
+    if read is None:
+        return  # the general decoder decides, as for any other bytes
+    protected, payload, signature = read
+    assert cose.decode_cbor(data) == [protected, {}, payload, signature]
+
+
+def test_the_common_shape_reader_takes_every_permit_shape() -> None:
+    """Messages as sign1 writes them take the short path, with the same result."""
+    for size in (0, 23, 24, 255, 256, 1000):
+        message = cose.sign1(b"p" * size, private_key=KEY, kid=KID)
+        read = cose._common_sign1(message)
+        assert read is not None
+        protected, payload, signature = read
+        assert cose.decode_cbor(message) == [protected, {}, payload, signature]
+        assert cose.parse_sign1(message).payload == b"p" * size
+    tagged = cose.sign1(b"x", private_key=KEY, kid=KID, tagged=True)
+    assert cose._common_sign1(tagged) is None  # tag 18: the general decoder
+    assert cose.parse_sign1(tagged).payload == b"x"

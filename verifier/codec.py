@@ -21,6 +21,7 @@ are ignored; anything else that does not fit is malformed. docs/format.md has th
 
 from __future__ import annotations
 
+import binascii
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -104,29 +105,31 @@ def unpack_georgian(data: bytes) -> str:
     """
     if not data:
         raise MalformedError("empty packed name")
-    total = len(data) * 8
-    groups, rest = divmod(total, 6)
-    value = int.from_bytes(data, "big")
-    if value & ((1 << rest) - 1) != (1 << rest) - 1:
+    groups, rest = divmod(len(data) * 8, 6)
+    if data[-1] & ((1 << rest) - 1) != (1 << rest) - 1:
         raise MalformedError("packed name: padding bits are not all 1")
-    value >>= rest
-    codes = bytes([(value >> (6 * (groups - 1 - i))) & 0x3F for i in range(groups)])
-    if codes[-1] == CODE_PADDING:
+    # 6-bit groups, most significant first, are what Base64 writes: its first `groups`
+    # characters are exactly the codes (the next one would hold the padding bits).
+    codes = binascii.b2a_base64(data, newline=False)[:groups]
+    if codes[-1] == _B64_PADDING:
         if rest:
             raise MalformedError("packed name: more than 7 bits of padding")
         codes = codes[:-1]
     if not codes:
         raise MalformedError("empty packed name")
-    stray = codes.translate(None, _LETTER_CODES)
+    stray = codes.translate(None, _B64_LETTERS)
     if stray:
-        raise MalformedError(f"packed name: code {stray[0]} is not a letter")
-    return codes.decode("latin-1").translate(_LETTERS)
+        raise MalformedError(f"packed name: code {_B64.index(stray[0])} is not a letter")
+    return codes.decode("ascii").translate(_B64_TEXT)
 
 
-_LETTER_CODES = bytes(range(GEORGIAN_LAST - GEORGIAN_FIRST + 1)) + bytes((CODE_SPACE, CODE_HYPHEN))
-# Code -> character, for str.translate over the codes read as latin-1 characters.
-_LETTERS = {code: GEORGIAN_FIRST + code for code in range(GEORGIAN_LAST - GEORGIAN_FIRST + 1)}
-_LETTERS |= {CODE_SPACE: ord(" "), CODE_HYPHEN: ord("-")}
+_LETTER_CODES = (*range(GEORGIAN_LAST - GEORGIAN_FIRST + 1), CODE_SPACE, CODE_HYPHEN)
+_CODE_TEXT = {code: chr(GEORGIAN_FIRST + code) for code in _LETTER_CODES[:-2]}
+_CODE_TEXT |= {CODE_SPACE: " ", CODE_HYPHEN: "-"}
+_B64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"  # value -> character
+_B64_PADDING = _B64[CODE_PADDING]
+_B64_LETTERS = bytes(_B64[code] for code in _LETTER_CODES)  # the characters of letter codes
+_B64_TEXT = {_B64[code]: text for code, text in _CODE_TEXT.items()}  # for str.translate
 
 
 # -- packed plate ----------------------------------------------------------------------
@@ -320,26 +323,28 @@ _ROLES = {int(role): role for role in Role}
 
 
 def _person(value: object) -> Person:
+    # Written out rather than through _uint/_text: it runs for every person of every scan.
     entry = _array(value, "a person")
     if len(entry) != 3:
         raise MalformedError("a person is [role, name, document]")
     role_value, name_value, document_value = entry
-    role = _ROLES.get(_uint(role_value, "a role"))
+    role = _ROLES.get(role_value) if type(role_value) is int else None
     if role is None:
+        _uint(role_value, "a role")
         raise MalformedError(f"unknown role {role_value!r}")
     packed = type(name_value) is bytes
     name = unpack_georgian(name_value) if packed else _text(name_value, "a name")
     if type(document_value) is str:
-        return Person(role=role, name=name, document=document_value, foreign_document=True)
-    number = _uint(document_value, "a document")
-    if number >= PERSONAL_NUMBER_LIMIT:
+        return Person(role, name, document_value, True)
+    if type(document_value) is not int or not 0 <= document_value < PERSONAL_NUMBER_LIMIT:
+        _uint(document_value, "a document")
         raise MalformedError("a personal number has at most 11 digits")
-    return Person(role=role, name=name, document=f"{number:011d}")
+    return Person(role, name, f"{document_value:011d}")
 
 
 def claims_from_cbor_map(value: object) -> PermitClaims:
     """Return the claims of a decoded payload map; raise MalformedError when it breaks a rule."""
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):  # the ABC check is slow
         raise MalformedError("the payload is not a CBOR map")
     fields = int_keyed(value)
     for key, what in (

@@ -11,6 +11,8 @@ detected.
 
 from __future__ import annotations
 
+import base64
+
 from verifier.errors import MalformedError
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -50,11 +52,26 @@ def control_code(permit_id: bytes) -> str:
     """
     if len(permit_id) != PERMIT_ID_LENGTH:
         raise ValueError(f"a permit id is {PERMIT_ID_LENGTH} bytes")
-    value = int.from_bytes(permit_id, "big")
-    digits = [(value >> (5 * (DIGITS - 1 - i))) & 31 for i in range(DIGITS)]
-    digits.append(check_digit(digits))
-    text = "".join(ALPHABET[d] for d in digits)
+    # Base32 of RFC 4648 has the same bit order; only its alphabet differs. The fold is
+    # linear, so it is the XOR of what each byte contributes (tables built below).
+    text = base64.b32encode(permit_id).decode("ascii").translate(_FROM_RFC4648)
+    folded = 0
+    for table, byte in zip(_BYTE_FOLDS, permit_id, strict=True):
+        folded ^= table[byte]
+    text += ALPHABET[mul2(folded)]
     return f"{text[0:3]}-{text[3:6]}-{text[6:9]}"
+
+
+def _digits(value: int) -> list[int]:
+    return [(value >> (5 * (DIGITS - 1 - i))) & 31 for i in range(DIGITS)]
+
+
+_FROM_RFC4648 = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", ALPHABET)
+# _BYTE_FOLDS[i][b]: the fold of the digits of an id whose byte i is b and whose others are 0.
+_BYTE_FOLDS = tuple(
+    tuple(fold(_digits(byte << 8 * (PERMIT_ID_LENGTH - 1 - i))) for byte in range(256))
+    for i in range(PERMIT_ID_LENGTH)
+)
 
 
 def parse_control_code(text: str) -> bytes:

@@ -113,7 +113,23 @@ def protected_header(kid: bytes) -> bytes:
 
 def sig_structure(protected_bytes: bytes, payload: bytes) -> bytes:
     """Return the bytes ES256 signs: CBOR ["Signature1", protected_bytes, h'', payload]."""
-    return cbor2.dumps(["Signature1", protected_bytes, b"", payload])
+    return b"".join(
+        (_SIG_STRUCTURE_HEAD, _bstr_head(len(protected_bytes)), protected_bytes, b"\x40",
+         _bstr_head(len(payload)), payload)
+    )  # fmt: skip
+
+
+_SIG_STRUCTURE_HEAD = b"\x84\x6aSignature1"  # an array of 4; the text "Signature1"
+
+
+def _bstr_head(length: int) -> bytes:
+    """The shortest CBOR head of a byte string of `length` bytes (RFC 8949, 3.1)."""
+    if length < 24:
+        return bytes((0x40 + length,))
+    for head, size in ((0x58, 1), (0x59, 2), (0x5A, 4), (0x5B, 8)):
+        if length < 1 << (8 * size):
+            return bytes((head,)) + length.to_bytes(size, "big")
+    raise ValueError("a byte string longer than CBOR can say")
 
 
 def sign1(
@@ -148,6 +164,10 @@ def parse_sign1(data: bytes) -> Sign1Message:
     does not count; a kid (label 4, bstr) in the protected header, else in the unprotected
     one; a 64-byte signature. Does not verify the signature.
     """
+    common = _common_sign1(data)
+    if common is not None:  # the shape every permit has: read without a general decoder
+        protected_bytes, payload, signature = common
+        return _checked_sign1(protected_bytes, {}, payload, signature)
     item = decode_cbor(data)
     if isinstance(item, cbor2.CBORTag):
         if item.tag != COSE_SIGN1_TAG:
@@ -158,14 +178,19 @@ def parse_sign1(data: bytes) -> Sign1Message:
     protected_bytes, unprotected_raw, payload, signature = item
     if type(protected_bytes) is not bytes:
         raise MalformedError("protected header is not a byte string")
-    if not isinstance(unprotected_raw, Mapping):
+    if type(unprotected_raw) is not dict and not isinstance(unprotected_raw, Mapping):
         raise MalformedError("unprotected header is not a map")
     if type(payload) is not bytes:
         raise MalformedError("payload is not a byte string (detached payloads are not supported)")
     if type(signature) is not bytes:
         raise MalformedError("signature is not a byte string")
+    return _checked_sign1(protected_bytes, dict(unprotected_raw), payload, signature)
+
+
+def _checked_sign1(
+    protected_bytes: bytes, unprotected: dict[Any, Any], payload: bytes, signature: bytes
+) -> Sign1Message:
     protected: dict[Any, Any] = dict(_protected_header(protected_bytes)) if protected_bytes else {}
-    unprotected: dict[Any, Any] = dict(unprotected_raw)
     protected_labels, unprotected_labels = int_keyed(protected), int_keyed(unprotected)
     alg = protected_labels.get(HEADER_ALG)
     if type(alg) is not int or alg != ALG_ES256:
@@ -191,6 +216,54 @@ def parse_sign1(data: bytes) -> Sign1Message:
         alg=alg,
         kid=kid,
     )
+
+
+def _common_sign1(data: bytes) -> tuple[bytes, bytes, bytes] | None:
+    """The protected header, payload and signature of `data` when it is exactly an untagged
+    CBOR array of four items [bstr, {}, bstr, bstr] with definite lengths and nothing after
+    it; None for any other bytes, which the general decoder then reads (or refuses).
+
+    Everything this accepts the general decoder reads the same way (tests hold it to that).
+    """
+    if type(data) is not bytes or len(data) < 5 or data[0] != _ARRAY_OF_FOUR:
+        return None
+    protected = _bstr_at(data, 1)
+    if protected is None or protected[1] >= len(data) or data[protected[1]] != _EMPTY_MAP:
+        return None
+    payload = _bstr_at(data, protected[1] + 1)
+    if payload is None:
+        return None
+    signature = _bstr_at(data, payload[1])
+    if signature is None or signature[1] != len(data):
+        return None
+    return protected[0], payload[0], signature[0]
+
+
+_ARRAY_OF_FOUR = 0x84
+_EMPTY_MAP = 0xA0
+_BSTR, _BSTR_1, _BSTR_2 = 0x40, 0x58, 0x59  # length in the head; in 1 byte; in 2 bytes
+
+
+def _bstr_at(data: bytes, at: int) -> tuple[bytes, int] | None:
+    """The definite-length byte string whose head is at `data[at]` and the index after it;
+    None when there is none (another type, a longer length field, past the end)."""
+    size = len(data)
+    if at >= size:
+        return None
+    head = data[at]
+    if _BSTR <= head < _BSTR_1:
+        start = at + 1
+        length = head - _BSTR
+    elif head == _BSTR_1 and at + 2 <= size:
+        start = at + 2
+        length = data[at + 1]
+    elif head == _BSTR_2 and at + 3 <= size:
+        start = at + 3
+        length = data[at + 1] << 8 | data[at + 2]
+    else:
+        return None
+    end = start + length
+    return None if end > size else (data[start:end], end)
 
 
 @lru_cache(maxsize=256)

@@ -47,9 +47,10 @@ NO_REVOCATION_LIST = "no_revocation_list"
 
 def _local_text(epoch: int) -> str:
     try:
-        return datetime.fromtimestamp(epoch, LOCAL_ZONE).strftime("%Y-%m-%d %H:%M")
+        d = datetime.fromtimestamp(epoch, LOCAL_ZONE)
     except (OverflowError, OSError, ValueError):
         return f"{epoch} (epoch seconds)"
+    return f"{d.year:04d}-{d.month:02d}-{d.day:02d} {d.hour:02d}:{d.minute:02d}"
 
 
 def _hhmm(minutes: int) -> str:

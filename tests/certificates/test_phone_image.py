@@ -77,13 +77,15 @@ def test_encode_png_with_a_filter_column_drops_that_column() -> None:
     assert decoded.convert("L").tobytes() == bytes(v * 17 for v in body.tobytes())
 
 
-def test_qr_modules_scale_like_nearest_neighbour() -> None:
+@pytest.mark.parametrize(("dark", "light", "module"), [(0, 15, 7), (200, 3, 5), (0, 255, 1)])
+def test_qr_modules_scale_like_nearest_neighbour(dark: int, light: int, module: int) -> None:
     matrix = qr_matrix("MP1:" + "7K3M9QXTR" * 12)
-    module = 7
-    scaled = phone._qr_image(matrix.rows, module, dark=0, light=15)
+    scaled = phone._qr_image(matrix.rows, module, dark=dark, light=light)
     modules = Image.frombytes(
-        "L", (matrix.size, matrix.size), bytes(15 - 15 * v for v in b"".join(matrix.rows))
+        "L", (matrix.size, matrix.size), b"".join(matrix.rows).translate(bytes([light, dark]) * 128)
     )
     side = matrix.size * module
     expected = modules.resize((side, side), Image.Resampling.NEAREST)
     assert scaled.tobytes() == expected.tobytes()
+    with pytest.raises(ValueError, match="two different grey levels"):
+        phone._qr_image(matrix.rows, module, dark=9, light=9)

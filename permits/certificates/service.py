@@ -30,6 +30,7 @@ from permits.certificates.words import resolve_languages
 from permits.errors import FieldError, NotFound, ValidationFailed
 from permits.issuance.models import Permit, PermitPerson
 from permits.organisations.models import Organisation
+from permits.policy.models import PolicyVersion
 from permits.policy.rules import PolicyDocument
 from permits.policy.service import policy_version
 
@@ -64,6 +65,7 @@ _PERMIT = Permit.__table__  # type: ignore[attr-defined]
 _PERSON = PermitPerson.__table__  # type: ignore[attr-defined]
 _ORGANISATION = Organisation.__table__  # type: ignore[attr-defined]
 _SUCCESSOR = _PERMIT.alias("successor")
+_POLICY = PolicyVersion.__table__  # type: ignore[attr-defined]
 
 _PRIVATE = frozenset({"purpose_detail"})
 """Permit columns never read for a certificate: no certificate may print them."""
@@ -76,16 +78,24 @@ _PERSON_NAMES = tuple(c.name for c in _PERSON_COLUMNS)
 _ORGANISATION_AT = len(_PERMIT_COLUMNS)
 _PERSON_AT = _ORGANISATION_AT + len(_ORGANISATION_COLUMNS)
 _SUCCESSOR_AT = _PERSON_AT + len(_PERSON_COLUMNS)
+_POLICY_CREATED_AT = _SUCCESSOR_AT + 1
 _CHUNK = 500  # keys per query, well under every database's limit on parameters
 
 
 def _certificate_select(key: Column[Any]) -> Select[Any]:
     """One query for everything a certificate shows of the permits whose `key` is in :keys:
     the permit, its organisation, its persons in order (one row each, or one row with no
-    person) and its successor's serial."""
+    person), its successor's serial and when its policy version was stored."""
     return (
-        select(*_PERMIT_COLUMNS, *_ORGANISATION_COLUMNS, *_PERSON_COLUMNS, _SUCCESSOR.c.serial)
+        select(
+            *_PERMIT_COLUMNS,
+            *_ORGANISATION_COLUMNS,
+            *_PERSON_COLUMNS,
+            _SUCCESSOR.c.serial,
+            _POLICY.c.created_at,
+        )
         .join_from(_PERMIT, _ORGANISATION, _ORGANISATION.c.id == _PERMIT.c.organisation_id)
+        .outerjoin(_POLICY, _POLICY.c.version == _PERMIT.c.policy_version)
         .outerjoin(_PERSON, _PERSON.c.permit_id == _PERMIT.c.id)
         .outerjoin(_SUCCESSOR, _SUCCESSOR.c.id == _PERMIT.c.replaced_by_id)
         .where(key.in_(bindparam("keys", expanding=True)))
@@ -106,6 +116,7 @@ class _Loaded:
     organisation: Organisation
     persons: list[PermitPerson]
     replaced_by_serial: str | None
+    policy_created_at: datetime | None  # None: the version is missing (policy_version says so)
 
 
 def _fields(names: tuple[str, ...], values: tuple[Any, ...]) -> dict[str, Any]:
@@ -139,6 +150,7 @@ def _fetch(session: Session, statement: Select[Any], keys: Sequence[object]) -> 
                     organisation=organisation,
                     persons=[],
                     replaced_by_serial=values[_SUCCESSOR_AT],
+                    policy_created_at=values[_POLICY_CREATED_AT],
                 )
                 loaded[values[0]] = item
             if values[_PERSON_AT] is not None:
@@ -163,6 +175,22 @@ def _load(session: Session, refs: Sequence[str]) -> list[_Loaded | None]:
     ]
 
 
+_policies: dict[tuple[int, datetime | None], PolicyDocument] = {}
+
+
+def _policy(session: Session, version: int, created_at: datetime | None) -> PolicyDocument:
+    """Policy version `version`, asked of the policy service once per process.
+
+    A stored version never changes; keyed by its creation time as well (as the policy
+    service keys its parses), so two databases whose version 2 differs never share one.
+    """
+    key = (version, created_at)
+    document = _policies.get(key)
+    if document is None:
+        document = _policies[key] = policy_version(session, version)
+    return document
+
+
 def _views(
     session: Session,
     loaded: Sequence[_Loaded],
@@ -170,19 +198,15 @@ def _views(
     languages: str | None,
     now: datetime,
 ) -> list[CertificateView]:
-    """Build the views of the `loaded` permits (one policy query per distinct version)."""
-    policies: dict[int, PolicyDocument] = {}
+    """Build the views of the `loaded` permits."""
     views = []
     for item in loaded:
-        version = item.permit.policy_version
-        if version not in policies:
-            policies[version] = policy_version(session, version)
         views.append(
             build_view(
                 permit=item.permit,
                 persons=item.persons,
                 organisation=item.organisation,
-                policy=policies[version],
+                policy=_policy(session, item.permit.policy_version, item.policy_created_at),
                 languages=resolve_languages(languages, item.organisation.languages),
                 now=now,
                 replaced_by_serial=item.replaced_by_serial,

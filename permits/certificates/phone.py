@@ -244,6 +244,8 @@ class _Glyph:
     left: int  # the mask's offset from the pen position and the line's top
     top: int
     advance: float
+    width: int = 0  # the mask's size (read once: Pillow's size properties cost a call each)
+    height: int = 0
 
 
 @lru_cache(maxsize=8192)
@@ -253,7 +255,8 @@ def _glyph(char: str, file: str, size: int) -> _Glyph:
     if right <= left or bottom <= top:
         return _Glyph(None, 0, 0, pillow_font(face, size).getlength(char))
     mask, left, top = _render(char, face, size)
-    return _Glyph(mask, left, top, pillow_font(face, size).getlength(char))
+    advance = pillow_font(face, size).getlength(char)
+    return _Glyph(mask, left, top, advance, mask.width, mask.height)
 
 
 @lru_cache(maxsize=16384)
@@ -290,25 +293,26 @@ def _text_mask(text: str, face: Face, size: int) -> tuple[Image.Image, int, int]
     pieces = []
     pen = 0.0
     previous = ""
+    left = top = 1 << 30
+    right = bottom = -(1 << 30)
     for char in text:
         if previous:
             pen += _kerning(previous + char, face.file, size)
         glyph = _glyph(char, face.file, size)
         if glyph.mask is not None:
-            pieces.append((glyph.mask, round(pen) + glyph.left, glyph.top))
+            x = round(pen) + glyph.left
+            pieces.append((glyph.mask.im, x, glyph.top, glyph.width, glyph.height))
+            left, right = min(left, x), max(right, x + glyph.width)
+            top, bottom = min(top, glyph.top), max(bottom, glyph.top + glyph.height)
         pen += glyph.advance
         previous = char
     if not pieces:
         return _render(text, face, size)
-    left = min(x for _, x, _ in pieces)
-    top = min(y for _, _, y in pieces)
-    right = max(x + mask.width for mask, x, _ in pieces)
-    bottom = max(y + mask.height for mask, _, y in pieces)
     line = Image.new("L", (right - left, bottom - top), 0)
     core = line.im  # the pixels: Image.paste's checks cost more than the paste here
-    for mask, x, y in pieces:
-        box = (x - left, y - top, x - left + mask.width, y - top + mask.height)
-        core.paste(255, box, mask.im)  # "over": overlapping glyphs both show
+    for mask, x, y, width, height in pieces:
+        box = (x - left, y - top, x - left + width, y - top + height)
+        core.paste(255, box, mask)  # "over": overlapping glyphs both show
     return line, left, top
 
 
@@ -364,14 +368,16 @@ def _draw(view: CertificateView) -> tuple[Image.Image, int]:
             light=VALID_COLOURS["paper"],
         )
         image.paste(scaled, (margin + left + QUIET_ZONE * module, top + QUIET_ZONE * module))
+    core = image.im  # as in `_text_mask`: the boxes are computed here, no checks needed
     for item in lay.texts:
         y = item.top
         for line in item.fitted.lines:
             mask, dx, dy = _text_mask(line, item.face, int(item.fitted.size))
-            x = item.x + margin
+            width, height = mask.size
+            x = item.x + margin + dx
             if item.align == "center":
-                x += (item.width - (mask.width + dx)) // 2
-            image.paste(colours[item.colour], (x + dx, y + dy), mask)
+                x += (item.width - (width + dx)) // 2
+            core.paste(colours[item.colour], (x, y + dy, x + width, y + dy + height), mask.im)
             y += int(item.fitted.leading)
     return image, margin
 

@@ -131,9 +131,9 @@ def bench_qr(texts: list[str]) -> dict[str, float]:
 
 def bench_single(
     folder: Path, ids: list[str], now: datetime, kind: str, passes: int = 3
-) -> list[float]:
+) -> tuple[list[float], int]:
     """Certificates per second, one at a time, each loaded from the database; one figure per
-    pass over `ids`, the QR cache cleared before each pass."""
+    pass over `ids`, the QR cache cleared before each pass; and the median file size."""
     from sqlmodel import Session
 
     from permits.certificates import service
@@ -147,14 +147,17 @@ def bench_single(
         service.certificate_view(session, caller=None, ref=ids[-1], now=now)  # warm fonts
         render(service.certificate_view(session, caller=None, ref=ids[-1], now=now))
         rates = []
+        sizes: list[int] = []
         for _ in range(passes):
             qr_matrix.cache_clear()
+            sizes.clear()
             start = time.perf_counter()
             for ref in ids:
-                render(service.certificate_view(session, caller=None, ref=ref, now=now))
+                rendered = render(service.certificate_view(session, caller=None, ref=ref, now=now))
+                sizes.append(len(rendered.content))
             rates.append(len(ids) / (time.perf_counter() - start))
     engine.dispose()
-    return rates
+    return rates, int(statistics.median(sizes))
 
 
 def batch_child(folder: str, ids_file: str, now_text: str) -> None:
@@ -229,12 +232,12 @@ def main() -> int:
             ("pdf", "single-permit PDFs", 50),
             ("png", "phone images", 100),
         ):
-            rates = bench_single(folder, singles, now, kind)
+            rates, size = bench_single(folder, singles, now, kind)
             print(
                 f"{label + ':':<20} {statistics.median(rates):7.1f} /s median of "
                 f"{len(rates)} passes (each pass: "
                 + ", ".join(f"{r:.0f}" for r in rates)
-                + f" /s; target ≥ {target}/s)"
+                + f" /s; target ≥ {target}/s), files {size / 1000:.0f} kB (median)"
             )
         ids_file = folder / "ids.json"
         ids_file.write_text(json.dumps(ids))

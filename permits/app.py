@@ -18,6 +18,7 @@ from permits.checkpoint.routes import router as checkpoint_router
 from permits.checks.routes import router as checks_router
 from permits.checks.service import VerifierCache
 from permits.db import make_engine
+from permits.group_commit import GroupCommit
 from permits.issuance.routes import router as permits_router
 from permits.ops.install import install_operations
 from permits.settings import Settings, get_settings
@@ -48,6 +49,9 @@ def create_app(
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
     app.state.keystore = keystore or keystore_for(settings)
     app.state.clock = clock
+    # Two lanes, so that an officer's check never waits behind a group of issued permits.
+    app.state.permit_writes = GroupCommit(app.state.engine, name="permits")
+    app.state.check_writes = GroupCommit(app.state.engine, name="checks")
     app.state.verifier_cache = VerifierCache(
         app.state.keystore, timedelta(seconds=settings.list_refresh_seconds)
     )

@@ -14,6 +14,7 @@ from permits.accounts.tokens import caller_for_token
 from permits.checks.service import VerifierCache
 from permits.db import writer
 from permits.errors import NotAuthenticated
+from permits.group_commit import GroupCommit
 from permits.settings import Settings
 from permits.trust.keystore import KeyStore
 
@@ -67,12 +68,26 @@ async def get_verifier_cache(request: Request) -> VerifierCache:
     return cache
 
 
+async def get_permit_writes(request: Request) -> GroupCommit:
+    """Return the app's group commit for issued permits (many requests' stored together)."""
+    group_commit: GroupCommit = request.app.state.permit_writes
+    return group_commit
+
+
+async def get_check_writes(request: Request) -> GroupCommit:
+    """Return the app's group commit for the records of online checks."""
+    group_commit: GroupCommit = request.app.state.check_writes
+    return group_commit
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 ReadFirstSessionDep = Annotated[Session, Depends(get_read_first_session)]
 NowDep = Annotated[datetime, Depends(get_now)]
 KeyStoreDep = Annotated[KeyStore, Depends(get_keystore)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 VerifierCacheDep = Annotated[VerifierCache, Depends(get_verifier_cache)]
+PermitWritesDep = Annotated[GroupCommit, Depends(get_permit_writes)]
+CheckWritesDep = Annotated[GroupCommit, Depends(get_check_writes)]
 
 
 def get_caller(request: Request) -> Caller:

@@ -7,6 +7,7 @@ from fastapi import APIRouter
 
 from permits.api.deps import (
     CallerDep,
+    CheckWritesDep,
     NowDep,
     ReadFirstSessionDep,
     SessionDep,
@@ -35,6 +36,7 @@ def verify(
     caller: CallerDep,
     cache: VerifierCacheDep,
     now: NowDep,
+    group_commit: CheckWritesDep,
 ) -> VerifyOut:
     """Verify a permit online and record the check (checkpoint, officer, time, result)."""
     outcome = verify_online(
@@ -45,6 +47,7 @@ def verify(
         control_code=body.control_code,
         checkpoint=body.checkpoint,
         now=now,
+        group_commit=group_commit,
     )
     result, claims = outcome.result, outcome.result.claims
     out = VerifyOut(

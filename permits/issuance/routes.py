@@ -9,7 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel
 
-from permits.api.deps import CallerDep, KeyStoreDep, NowDep, ReadFirstSessionDep, SessionDep
+from permits.api.deps import (
+    CallerDep,
+    KeyStoreDep,
+    NowDep,
+    PermitWritesDep,
+    ReadFirstSessionDep,
+    SessionDep,
+)
 from permits.errors import PermitsError
 from permits.issuance import service
 from permits.issuance.present import permit_public
@@ -38,6 +45,7 @@ def issue(
     caller: CallerDep,
     keystore: KeyStoreDep,
     now: NowDep,
+    group_commit: PermitWritesDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Issue and sign a permit for the caller's organisation (200 instead of 201 when the
@@ -49,6 +57,7 @@ def issue(
         keystore=keystore,
         now=now,
         idempotency_key=idempotency_key,
+        group_commit=group_commit,
     )
     replay = "idempotent_replay" in issued.warnings
     return _json(

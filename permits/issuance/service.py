@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, update
@@ -30,6 +31,7 @@ from permits.errors import (
     PermitsError,
     ValidationFailed,
 )
+from permits.group_commit import GroupCommit
 from permits.issuance.models import Permit, PermitPerson
 from permits.issuance.plates import PlateError, normalise_plate
 from permits.issuance.schemas import PermitCreate
@@ -220,13 +222,15 @@ def issue_permit(
     keystore: KeyStore,
     now: datetime,
     idempotency_key: str | None = None,
+    group_commit: GroupCommit | None = None,
 ) -> IssuedPermit:
     """Validate, sign and store a permit for the caller's organisation, and commit.
 
     With an `idempotency_key` already used by this organisation, the permit issued then is
     returned and nothing new is signed (a retried request or a re-uploaded roster issues
     nothing twice). Reading, validating and signing come first; the write transaction holds
-    only the inserts.
+    only the inserts. With a `group_commit`, the inserts are stored in a transaction shared
+    with other requests' (the permit is returned once that transaction committed).
     """
     caller.require_any(ISSUING_ROLES)
     organisation = _organisation(session, caller.organisation_id)
@@ -247,16 +251,17 @@ def issue_permit(
             now=now,
             idempotency_key=idempotency_key,
         )
+        store = partial(
+            _write, batch=[(validated, values)], organisation=organisation, caller=caller, now=now
+        )
         try:
-            begin_write(session)
-            [(permit, persons)] = _write(
-                session,
-                batch=[(validated, values)],
-                organisation=organisation,
-                caller=caller,
-                now=now,
-            )
-            session.commit()
+            if group_commit is None:
+                begin_write(session)
+                [(permit, persons)] = store(session)
+                session.commit()
+            else:
+                session.rollback()  # the reads are done: hold no snapshot while queued
+                [(permit, persons)] = group_commit.run(store)
             return IssuedPermit(permit, persons, organisation, validated.warnings)
         except IntegrityError:
             session.rollback()

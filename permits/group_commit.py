@@ -1,0 +1,115 @@
+"""Group commit: many requests' small write transactions stored as one.
+
+Under load, each issued permit is a short write transaction, and the database admits one
+writer at a time: on SQLite the whole file, on PostgreSQL the organisation's serial counter
+and the audit chain's head row. Every such transaction pays for its own BEGIN, COMMIT and
+the hand-over of the lock to the next writer (a wake-up in another thread, often another
+process, that must first win its own interpreter lock). `GroupCommit` runs the queued units
+of work of one process in a single transaction on a writer thread of its own: the hand-over
+and the commit are paid once per group instead of once per request.
+
+A unit of work is acknowledged only after its group committed. When any unit of a group
+fails, the group is rolled back and each of its units runs again alone, in a transaction of
+its own, so that one unit's error (an idempotency key used twice, say) is that unit's alone;
+when the database itself is away (OperationalError, InterfaceError), every unit of the group
+gets that error at once, as each would have on its own.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session
+
+from permits.db import write_session
+
+T = TypeVar("T")
+
+MAX_GROUP = 64
+"""Most units stored in one transaction (a group is whatever is queued, up to this)."""
+WAIT_SECONDS = 120.0
+"""Longest a request waits for its group (the database's own timeouts answer far sooner)."""
+
+
+@dataclass(slots=True)
+class _Unit(Generic[T]):
+    work: Callable[[Session], T]
+    done: Future[T]
+
+
+class GroupCommit:
+    """Runs units of write work from many threads in shared transactions, one group at a
+    time, on a writer thread of its own per process (started on first use, so after a fork).
+
+    `name` names the lane (and its thread): kinds of work that must not wait for each other
+    get a GroupCommit each.
+    """
+
+    def __init__(self, engine: Engine, *, name: str, max_group: int = MAX_GROUP) -> None:
+        self._engine = engine
+        self._name = name
+        self._max_group = max_group
+        self._queue: queue.SimpleQueue[_Unit[Any]] = queue.SimpleQueue()
+        self._start = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def run(self, work: Callable[[Session], T]) -> T:
+        """Run `work(session)` inside a write transaction shared with other units, and return
+        its result once that transaction has committed; raise what `work` raised (after the
+        rollback), or the error that stopped the commit.
+
+        `work` must only write through the session it is given, and may run twice: once in
+        its group and, should the group fail, once alone.
+        """
+        unit: _Unit[T] = _Unit(work, Future())
+        self._ensure_thread()
+        self._queue.put(unit)
+        return unit.done.result(timeout=WAIT_SECONDS)
+
+    def _ensure_thread(self) -> None:
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            return
+        with self._start:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._loop, name=f"group-commit-{self._name}", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            group = [self._queue.get()]
+            while len(group) < self._max_group:
+                try:
+                    group.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._store(group)
+
+    def _store(self, group: list[_Unit[Any]]) -> None:
+        try:
+            results = self._transaction([unit.work for unit in group])
+        except BaseException as exc:
+            if len(group) == 1 or isinstance(exc, OperationalError | InterfaceError):
+                for unit in group:  # the database is away or the unit failed alone
+                    unit.done.set_exception(exc)
+                return
+            for unit in group:  # each alone, so that an error is its own unit's only
+                self._store([unit])
+            return
+        for unit, result in zip(group, results, strict=True):
+            unit.done.set_result(result)
+
+    def _transaction(self, works: list[Callable[[Session], Any]]) -> list[Any]:
+        with write_session(self._engine) as session:
+            results = [work(session) for work in works]
+            session.commit()
+        return results

@@ -74,7 +74,7 @@ def cmd_init(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     """Initialise what is missing, then serve the API."""
-    import uvicorn
+    from permits.ops.workers import serve_workers
 
     if args.production:
         from permits.ops.serve import serve_production
@@ -91,7 +91,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     _init(settings, demo=settings.env == "demo")
     _print_demo_logins(settings)
     print(f"serving on http://{args.host}:{args.port}  (API docs at /docs)")
-    uvicorn.run(
+    serve_workers(
         "permits.asgi:app",
         host=args.host,
         port=args.port,

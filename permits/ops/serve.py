@@ -6,9 +6,10 @@ One command brings everything up:
   3. writes the signed lists into the static folder, served at /lists/ by every worker;
   4. starts the list publisher in this process (a new list version whenever something
      changed, checked every --publish-every seconds; 0 leaves publishing to another node);
-  5. starts N uvicorn worker processes on `permits.ops.asgi:app`; uvicorn restarts a worker
-     that dies. Each worker's connection pool is sized so that all of them together stay
-     under PostgreSQL's max_connections.
+  5. starts N uvicorn worker processes on `permits.ops.asgi:app`, each on a socket of its
+     own (`permits.ops.workers`: the kernel spreads connections between them); a worker
+     that dies is started again. Each worker's connection pool is sized so that all of
+     them together stay under PostgreSQL's max_connections.
 """
 
 from __future__ import annotations
@@ -90,11 +91,10 @@ def serve_production(
     Raises PermitsError when the database is not PostgreSQL or cannot serve that many
     workers.
     """
-    import uvicorn
-
     from permits.bootstrap import initialise
     from permits.db import make_engine
     from permits.ops.publisher import ListPublisher, publish_once
+    from permits.ops.workers import serve_workers
     from permits.trust.keystore import keystore_for
 
     if settings.is_sqlite:
@@ -135,7 +135,7 @@ def serve_production(
         flush=True,
     )
     try:
-        uvicorn.run(
+        serve_workers(
             "permits.ops.asgi:app",
             host=host,
             port=port,

@@ -74,8 +74,9 @@ def serve_workers(app: str, *, host: str, port: int, workers: int, **options: An
     """Serve the ASGI app at import path `app` with `workers` processes, each on its own
     SO_REUSEPORT socket, until SIGINT or SIGTERM; `options` go to uvicorn.Config.
 
-    One worker is plain `uvicorn.run`. Raises RuntimeError when the workers cannot start
-    (the port is taken by another program, the app fails to import...).
+    One worker is plain `uvicorn.run`. Raises OSError when another program holds the port,
+    and RuntimeError when the workers keep dying as they start (an app that fails to
+    import, say).
     """
     import uvicorn
 
@@ -112,8 +113,11 @@ def serve_workers(app: str, *, host: str, port: int, workers: int, **options: An
                         f"workers keep dying at start (exit code {process.exitcode}): "
                         "see the messages above"
                     )
-                log.warning("worker %s stopped (exit code %s): starting another", process.pid,
-                            process.exitcode)  # fmt: skip
+                log.warning(
+                    "worker %s stopped (exit code %s): starting another",
+                    process.pid,
+                    process.exitcode,
+                )
                 running[index] = start()
     finally:
         for sig, handler in previous.items():

@@ -157,3 +157,14 @@ def test_a_taken_port_is_a_clear_error(deployment: Deployment, tmp_path: Path) -
         )
     assert result.returncode != 0
     assert "Address already in use" in result.stdout + result.stderr
+
+
+def test_workers_that_die_as_they_start_stop_the_supervisor() -> None:
+    """An app that cannot be imported: the supervisor gives up instead of restarting forever."""
+    from permits.ops.workers import serve_workers
+    from tests.resilience.processes import free_port
+
+    with pytest.raises(RuntimeError, match="keep dying at start"):
+        serve_workers(
+            "permits.no_such_module:app", host="127.0.0.1", port=free_port(), workers=WORKERS
+        )

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
-from permits.db import write_session
+from permits.db import begin_write, write_session
 
 T = TypeVar("T")
 
@@ -113,3 +113,21 @@ class GroupCommit:
             results = [work(session) for work in works]
             session.commit()
         return results
+
+
+def commit_writes(
+    session: Session, work: Callable[[Session], T], *, group_commit: GroupCommit | None
+) -> T:
+    """Run `work`, the writes that end a unit of work, and commit; return what it returned.
+
+    Without a `group_commit`, in `session`'s own write transaction (`begin_write`); with one,
+    in a transaction shared with other requests' writes, after `session`'s reads end (no
+    snapshot is held while queued).
+    """
+    if group_commit is None:
+        begin_write(session)
+        result = work(session)
+        session.commit()
+        return result
+    session.rollback()
+    return group_commit.run(work)

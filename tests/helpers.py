@@ -24,6 +24,19 @@ def issue(
     return permit
 
 
+def replace(
+    client: TestClient, world: World, permit: dict[str, Any], body: dict[str, Any]
+) -> dict[str, Any]:
+    """Replace `permit` with `body` as its issuer ("doctor"); assert it worked and return the
+    new permit."""
+    response = client.post(
+        f"/api/v1/permits/{permit['id']}/replace", json=body, headers=world.auth("doctor")
+    )
+    assert response.status_code == 201, response.text
+    new: dict[str, Any] = response.json()
+    return new
+
+
 def issue_sample(client: TestClient, world: World, category: str, now: datetime) -> dict[str, Any]:
     """Issue the sample permit of `category` as the user who may issue it."""
     user, make = SAMPLES[category]

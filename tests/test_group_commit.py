@@ -4,6 +4,7 @@ acknowledged only once stored, and one unit's error its own (SQLite and PostgreS
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -73,7 +74,7 @@ def _wait_queued(group_commit: GroupCommit, count: int) -> None:
     for _ in range(1000):
         if group_commit._queue.qsize() >= count:
             return
-        threading.Event().wait(0.01)
+        time.sleep(0.01)
     raise AssertionError(f"{count} units were not queued")
 
 

@@ -167,25 +167,22 @@ def test_old_versions_keep_their_rows_but_drop_their_signed_bytes(
     session: Session, keystore: KeyStore, clock: Clock, world: World
 ) -> None:
     policy = policy_at(session, clock())
-    trust = current_list(
-        session,
-        kind=TRUST,
-        keystore=keystore,
-        policy=policy,
-        now=clock(),
-        refresh_after=timedelta(0),
-    )
-    newest = None
-    for _ in range(KEEP_SIGNED_VERSIONS + 3):
-        clock.advance(seconds=1)  # refresh_after 0: every call signs a new version
-        newest = current_list(
+
+    def publish(kind: str) -> PublishedList:
+        return current_list(
             session,
-            kind=REVOCATION,
+            kind=kind,
             keystore=keystore,
             policy=policy,
             now=clock(),
-            refresh_after=timedelta(0),
+            refresh_after=timedelta(0),  # every call signs a new version
         )
+
+    trust = publish(TRUST)
+    newest = None
+    for _ in range(KEEP_SIGNED_VERSIONS + 3):
+        clock.advance(seconds=1)
+        newest = publish(REVOCATION)
     assert newest is not None
     rows = session.exec(
         select(PublishedList)

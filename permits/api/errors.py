@@ -38,7 +38,8 @@ def database_problem(exc: DBAPIError) -> tuple[str, str]:
     return "database_unavailable", DATABASE_UNAVAILABLE
 
 
-def _body(errors: list[FieldError]) -> dict[str, Any]:
+def error_body(errors: list[FieldError]) -> dict[str, Any]:
+    """The API's one error shape: {"errors": [{"field", "code", "message"}, ...]}."""
     return {"errors": [{"field": e.field, "code": e.code, "message": e.message} for e in errors]}
 
 
@@ -61,7 +62,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _permits_error(_request: Request, exc: PermitsError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
         return JSONResponse(
-            _body(exc.as_field_errors()), status_code=exc.status_code, headers=headers
+            error_body(exc.as_field_errors()), status_code=exc.status_code, headers=headers
         )
 
     @app.exception_handler(RequestValidationError)
@@ -74,14 +75,14 @@ def install_error_handlers(app: FastAPI) -> None:
             )
             for e in exc.errors()
         ]
-        return JSONResponse(_body(errors), status_code=422)
+        return JSONResponse(error_body(errors), status_code=422)
 
     @app.exception_handler(OperationalError)
     async def _database_down(_request: Request, exc: OperationalError) -> JSONResponse:
         code, message = database_problem(exc)
         log.warning("%s: %s: %s", code, type(exc.orig).__name__, exc.orig)
         return JSONResponse(
-            _body([FieldError("", code, message)]),
+            error_body([FieldError("", code, message)]),
             status_code=503,
             headers={"Retry-After": "5"},
         )
@@ -90,7 +91,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _pool_exhausted(_request: Request, exc: SQLAlchemyTimeoutError) -> JSONResponse:
         log.warning("database_busy: no free connection: %s", type(exc).__name__)
         return JSONResponse(
-            _body([FieldError("", "database_busy", DATABASE_BUSY)]),
+            error_body([FieldError("", "database_busy", DATABASE_BUSY)]),
             status_code=503,
             headers={"Retry-After": "2"},
         )

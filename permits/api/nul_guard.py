@@ -14,11 +14,16 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from permits.api.errors import error_body
+from permits.errors import FieldError
 
 NUL = "\x00"
 NUL_CODE = "nul_character"
 NUL_MESSAGE = "must not contain the NUL character (U+0000)"
+NO_SUCH = "no such resource"
 MAX_INSPECTED = 16 * 1024 * 1024  # larger JSON bodies pass on to the app's own limits
 
 
@@ -53,7 +58,7 @@ class RefuseNulMiddleware:
             await self.app(scope, receive, send)
             return
         if NUL in scope.get("path", ""):
-            await _answer(send, 404, [("path", "not_found", "no such resource")])
+            await _answer(scope, receive, send, 404, [FieldError("path", "not_found", NO_SUCH)])
             return
         fields: list[str] = []
         query = scope.get("query_string", b"")
@@ -67,14 +72,14 @@ class RefuseNulMiddleware:
         content_type = headers.get(b"content-type", b"")
         if content_type.split(b";")[0].strip().lower() != b"application/json":
             if fields:
-                await _refuse(send, fields)
+                await _refuse(scope, receive, send, fields)
                 return
             await self.app(scope, receive, send)
             return
         declared = headers.get(b"content-length", b"0")
         if not declared.isdigit() or int(declared) > MAX_INSPECTED:
             if fields:
-                await _refuse(send, fields)
+                await _refuse(scope, receive, send, fields)
             else:
                 await self.app(scope, receive, send)  # the app's own size limit answers
             return
@@ -96,7 +101,7 @@ class RefuseNulMiddleware:
             with contextlib.suppress(ValueError):  # not JSON: the route's own parsing says so
                 fields += nul_fields(json.loads(body))
         if fields:
-            await _refuse(send, fields)
+            await _refuse(scope, receive, send, fields)
             return
         await self.app(scope, _replay(messages, receive), send)
 
@@ -114,21 +119,12 @@ def _replay(messages: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-async def _refuse(send: Send, fields: list[str]) -> None:
-    await _answer(send, 422, [(field, NUL_CODE, NUL_MESSAGE) for field in fields])
+async def _refuse(scope: Scope, receive: Receive, send: Send, fields: list[str]) -> None:
+    errors = [FieldError(field, NUL_CODE, NUL_MESSAGE) for field in fields]
+    await _answer(scope, receive, send, 422, errors)
 
 
-async def _answer(send: Send, status: int, errors: list[tuple[str, str, str]]) -> None:
-    body = [{"field": field, "code": code, "message": message} for field, code, message in errors]
-    content = json.dumps({"errors": body}).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(content)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": content})
+async def _answer(
+    scope: Scope, receive: Receive, send: Send, status: int, errors: list[FieldError]
+) -> None:
+    await JSONResponse(error_body(errors), status_code=status)(scope, receive, send)

@@ -18,9 +18,8 @@ from permits.accounts.caller import Caller
 from permits.accounts.roles import CHECKING_ROLES
 from permits.checks.models import Check
 from permits.checks.schemas import DeviceCheckIn
-from permits.db import begin_write
 from permits.errors import Conflict, FieldError, ValidationFailed
-from permits.group_commit import GroupCommit
+from permits.group_commit import GroupCommit, commit_writes
 from permits.issuance.models import Permit
 from permits.policy.service import policy_at
 from permits.trust.keystore import KeyStore
@@ -222,13 +221,7 @@ def _record(
         "source": "online",
         "device_check_id": None,
     }
-    if group_commit is None:
-        begin_write(session)
-        check_id = _insert_check(session, row=row)
-        session.commit()
-    else:
-        session.rollback()  # the reads are done: hold no snapshot while queued
-        check_id = group_commit.run(partial(_insert_check, row=row))
+    check_id = commit_writes(session, partial(_insert_check, row=row), group_commit=group_commit)
     return OnlineCheck(result, permit, check_id)
 
 

@@ -31,7 +31,7 @@ from permits.errors import (
     PermitsError,
     ValidationFailed,
 )
-from permits.group_commit import GroupCommit
+from permits.group_commit import GroupCommit, commit_writes
 from permits.issuance.models import Permit, PermitPerson
 from permits.issuance.plates import PlateError, normalise_plate
 from permits.issuance.schemas import PermitCreate
@@ -255,13 +255,7 @@ def issue_permit(
             _write, batch=[(validated, values)], organisation=organisation, caller=caller, now=now
         )
         try:
-            if group_commit is None:
-                begin_write(session)
-                [(permit, persons)] = store(session)
-                session.commit()
-            else:
-                session.rollback()  # the reads are done: hold no snapshot while queued
-                [(permit, persons)] = group_commit.run(store)
+            [(permit, persons)] = commit_writes(session, store, group_commit=group_commit)
             return IssuedPermit(permit, persons, organisation, validated.warnings)
         except IntegrityError:
             session.rollback()

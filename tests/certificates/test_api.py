@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 from permits.trust.keystore import KeyStore
 from tests.certificates.conftest import moment_inside
 from tests.certificates.readback import pdf_pages, pdf_text, png_image, read_qr_texts
-from tests.factories import World
-from tests.helpers import device_verifier
+from tests.factories import World, medical_staff
+from tests.helpers import device_verifier, replace
 from verifier.model import Status
 
 
@@ -211,22 +211,16 @@ def test_revoked_permit_cannot_be_rendered_as_valid(
 def test_replaced_permit_names_its_successor(
     client: TestClient, world: World, issued: dict[str, dict[str, Any]], clock: Any
 ) -> None:
-    from tests.factories import medical_staff
 
     permit = issued["medical_staff"]
-    replacement = client.post(
-        f"/api/v1/permits/{permit['id']}/replace",
-        json=medical_staff(clock()),
-        headers=world.auth("doctor"),
-    )
-    assert replacement.status_code == 201, replacement.text
+    successor = replace(client, world, permit, medical_staff(clock()))
     text = pdf_text(
         client.get(
             f"/api/v1/permits/{permit['id']}/certificate.pdf", headers=world.auth("doctor")
         ).content
     )
     assert "ƏVƏZ EDİLİB" in text
-    assert replacement.json()["serial"] in text
+    assert successor["serial"] in text
 
 
 def test_delivery_certificate_names_the_head_and_carries_the_receipt(

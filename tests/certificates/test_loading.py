@@ -17,6 +17,7 @@ from sqlmodel import Session
 from permits.certificates import service
 from permits.errors import NotFound
 from tests.factories import World, medical_staff
+from tests.helpers import replace
 
 
 @contextmanager
@@ -85,13 +86,7 @@ def test_a_replaced_permit_names_its_successor_in_every_path(
     clock: Any,
 ) -> None:
     permit = issued["medical_staff"]
-    replacement = client.post(
-        f"/api/v1/permits/{permit['id']}/replace",
-        json=medical_staff(clock()),
-        headers=world.auth("doctor"),
-    )
-    assert replacement.status_code == 201, replacement.text
-    successor = replacement.json()["serial"]
+    successor = replace(client, world, permit, medical_staff(clock()))["serial"]
     [view] = service.certificate_views(session, caller=None, refs=[permit["serial"]], now=clock())
     assert (view.status, view.replaced_by_serial, view.valid) == ("replaced", successor, False)
     token = view.holder_path.removeprefix("/h/")

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -33,30 +34,39 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _workers(server: ServerProcess) -> set[int]:
-    """The serving workers: children of the supervisor (not the spawn helper) with a socket."""
-    assert server.process is not None
-    return {pid for pid in _children(server.process.pid) if _listens(pid, server.port)}
+LISTEN, ESTABLISHED = "0A", "01"  # socket states as /proc/net/tcp writes them
 
 
-def _listens(pid: int, port: int) -> bool:
-    """True when process `pid` holds a listening socket on `port`."""
-    inodes = set()
+def _sockets(port: int, state: str) -> set[str]:
+    """The inodes of this machine's IPv4 TCP sockets on local `port` in `state`."""
+    found = set()
     for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
         parts = line.split()
-        if parts[3] == "0A" and int(parts[1].split(":")[1], 16) == port:
-            inodes.add(parts[9])
+        if parts[3] == state and int(parts[1].split(":")[1], 16) == port:
+            found.add(parts[9])
+    return found
+
+
+def _held(pid: int, inodes: set[str]) -> int:
+    """How many of the sockets `inodes` process `pid` holds open."""
     try:
         links = [os.readlink(f"/proc/{pid}/fd/{fd}") for fd in os.listdir(f"/proc/{pid}/fd")]
     except OSError:
-        return False
-    return any(link == f"socket:[{inode}]" for link in links for inode in inodes)
+        return 0
+    return sum(link.startswith("socket:[") and link[8:-1] in inodes for link in links)
 
 
-def _wait(condition: object, what: str, timeout: float = 30.0) -> None:
+def _workers(server: ServerProcess) -> set[int]:
+    """The serving workers: children of the supervisor (not the spawn helper) with a socket."""
+    assert server.process is not None
+    listening = _sockets(server.port, LISTEN)
+    return {pid for pid in _children(server.process.pid) if _held(pid, listening)}
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if callable(condition) and condition():
+        if condition():
             return
         time.sleep(0.1)
     raise AssertionError(f"timed out waiting for {what}")
@@ -86,32 +96,14 @@ def test_connections_opened_together_reach_every_worker(server: ServerProcess) -
     connections = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(32)]
     try:
         time.sleep(0.5)  # let the workers accept
-        holders: dict[int, int] = {}
-        for pid in _workers(server):
-            holders[pid] = len(
-                [fd for fd in os.listdir(f"/proc/{pid}/fd") if _is_connected_to(pid, fd, server)]
-            )
+        connected = _sockets(server.port, ESTABLISHED)
+        holders = {pid: _held(pid, connected) for pid in _workers(server)}
         assert len(holders) == WORKERS
         assert sum(holders.values()) == len(connections)
         assert min(holders.values()) >= 4, holders  # 32 over 2: all on one would be 0 and 32
     finally:
         for connection in connections:
             connection.close()
-
-
-def _is_connected_to(pid: int, fd: str, server: ServerProcess) -> bool:
-    try:
-        link = os.readlink(f"/proc/{pid}/fd/{fd}")
-    except OSError:
-        return False
-    if not link.startswith("socket:["):
-        return False
-    inode = link[len("socket:[") : -1]
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        parts = line.split()
-        if parts[9] == inode and parts[3] == "01":  # ESTABLISHED
-            return int(parts[1].split(":")[1], 16) == server.port
-    return False
 
 
 def test_a_worker_that_dies_is_replaced(server: ServerProcess) -> None:

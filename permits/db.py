@@ -5,13 +5,14 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
@@ -38,6 +39,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 PG_CONNECT_TIMEOUT = 5  # seconds: an unreachable database answers 503, not a hung request
 PG_POOL_TIMEOUT = 10  # seconds a request waits for a free connection before 503
+PG_PING_AFTER_IDLE = 1.0  # seconds a pooled connection may rest before it is checked on reuse
 
 
 def make_engine(
@@ -48,9 +50,12 @@ def make_engine(
     SQLite gets WAL mode, a 30 s busy timeout and foreign keys. Its transactions start with
     a plain BEGIN, so readers never block anyone; a session bound to `writer(engine)` starts
     with BEGIN IMMEDIATE instead, so two writers queue instead of failing on a stale snapshot.
-    PostgreSQL gets a pool of `pool_size` (+ `max_overflow` under load) connections checked
-    before use, a connect timeout and a pool timeout, so an outage fails fast and the pool
-    recovers by itself when the server returns.
+    PostgreSQL gets a pool of `pool_size` (+ `max_overflow` under load) connections, a
+    connect timeout and a pool timeout, so an outage fails fast and the pool recovers by
+    itself when the server returns: a connection that rested in the pool for more than
+    `PG_PING_AFTER_IDLE` seconds is checked before it is handed out (one that was just
+    returned is not: under load that check would be a round trip per request), and an error
+    that shows a lost connection discards the whole pool.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
@@ -66,16 +71,45 @@ def make_engine(
             engine, lock_path=f"{path}-writer.lock" if path and path != ":memory:" else None
         )
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         echo=echo,
-        pool_pre_ping=True,
         hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=PG_POOL_TIMEOUT,
         connect_args={"connect_timeout": PG_CONNECT_TIMEOUT},
     )
+    _ping_rested_connections(engine)
+    return engine
+
+
+def _ping_rested_connections(engine: Engine) -> None:
+    """Check a pooled connection before reuse when it rested longer than PG_PING_AFTER_IDLE.
+
+    SQLAlchemy's `pool_pre_ping` checks every checkout, a round trip per request. A
+    connection returned moments ago by a request that succeeded is alive unless the server
+    went away in between, and then the first error discards the pool. One that rested
+    through an outage is checked here, and a dead one is replaced (DisconnectionError makes
+    the pool connect afresh).
+    """
+    dialect = engine.dialect
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned_at = record.info.get("returned_at")
+        if returned_at is None or time.monotonic() - returned_at <= PG_PING_AFTER_IDLE:
+            return
+        try:
+            alive = dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # any failure means the connection is gone
+            raise DisconnectionError("a pooled connection was lost") from exc
+        if not alive:
+            raise DisconnectionError("a pooled connection was lost")
 
 
 def _configure_sqlite(engine: Engine, *, lock_path: str | None) -> None:

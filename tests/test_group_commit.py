@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
+from permits.audit.models import AuditEvent
 from permits.audit.service import verify_chain
 from permits.checks.models import Check
 from permits.group_commit import GroupCommit
@@ -193,3 +194,135 @@ def test_concurrent_requests_each_get_their_own_stored_permit_and_check(
     assert {v["check_id"] for v in verdicts} == checks
     assert verify_chain(session).intact
     assert sum(sizes) == 18 and max(sizes) >= 4  # grouped; each permit (and the blocker) once
+
+
+# -- combined units: one store call for the queued items of a kind ----------------------------
+
+
+def _store_kinds(calls: list[list[str]]) -> Callable[[Session, list[str]], list[tuple[str, int]]]:
+    """A combined store: inserts all its items with one statement, notes the call, and
+    answers for each item which session stored it."""
+
+    def store(session: Session, kinds: list[str]) -> list[tuple[str, int]]:
+        calls.append(list(kinds))
+        session.connection().execute(INSERT, [{"kind": kind} for kind in kinds])
+        return [(kind, id(session)) for kind in kinds]
+
+    return store
+
+
+def _queued_combined(
+    group_commit: GroupCommit, units: list[tuple[Callable[..., object], object, object]]
+) -> list[object]:
+    """Like `_queued`, for (store, item, key) units given to `run_combined`."""
+
+    def outcome(unit: tuple[Callable[..., object], object, object]) -> object:
+        store, item, key = unit
+        try:
+            return group_commit.run_combined(store, item, key=key)  # type: ignore[arg-type]
+        except Exception as exc:  # the test looks at which unit got which error
+            return exc
+
+    with ThreadPoolExecutor(len(units)) as pool:
+        futures = [pool.submit(outcome, unit) for unit in units]
+        return [future.result(timeout=30) for future in futures]
+
+
+def test_queued_items_of_one_kind_are_stored_by_one_call(engine: Engine) -> None:
+    group_commit = GroupCommit(engine, name="test")
+    calls: list[list[str]] = []
+    store = _store_kinds(calls)
+    units = [(store, f"gc-a{n}", "a") for n in range(5)] + [
+        (store, f"gc-b{n}", "b") for n in range(2)
+    ]
+    release = threading.Event()
+    blocker = _held(group_commit, release)
+    results: list[object] = []
+    runner = threading.Thread(target=lambda: results.extend(_queued_combined(group_commit, units)))
+    runner.start()
+    _wait_queued(group_commit, len(units))
+    release.set()
+    runner.join(30)
+    blocker.join(30)
+    # Each caller gets its own item's result, from the one shared transaction.
+    assert sorted(kind for kind, _session in results) == sorted(item for _s, item, _k in units)  # type: ignore[misc]
+    assert len({session for _kind, session in results}) == 1  # type: ignore[misc]
+    # One call per key, holding every item of that key.
+    assert sorted(sorted(call) for call in calls) == [
+        [f"gc-a{n}" for n in range(5)],
+        [f"gc-b{n}" for n in range(2)],
+    ]
+    assert {item for _s, item, _k in units} <= _stored(engine)
+
+
+def test_a_failing_combined_call_stores_each_item_alone(engine: Engine) -> None:
+    group_commit = GroupCommit(engine, name="test")
+    group_commit.run(_insert("gc-taken"))
+    calls: list[list[str]] = []
+    store = _store_kinds(calls)
+    units = [(store, kind, None) for kind in ("gc-x", "gc-taken", "gc-y")]
+    release = threading.Event()
+    blocker = _held(group_commit, release)
+    results: list[object] = []
+    runner = threading.Thread(target=lambda: results.extend(_queued_combined(group_commit, units)))
+    runner.start()
+    _wait_queued(group_commit, len(units))
+    release.set()
+    runner.join(30)
+    blocker.join(30)
+    failed = [r for r in results if isinstance(r, Exception)]
+    assert len(failed) == 1 and isinstance(failed[0], IntegrityError)
+    assert {r[0] for r in results if isinstance(r, tuple)} == {"gc-x", "gc-y"}
+    assert len(calls[0]) == 3  # tried together first, then one by one
+    assert sorted(map(len, calls[1:])) == [1, 1, 1]
+    assert {"gc-x", "gc-y"} <= _stored(engine)
+
+
+def test_permits_of_two_issuers_stored_together_keep_their_own_issuer(
+    client: TestClient,
+    world: World,
+    session: Session,
+    clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two clerks of one clinic and one of another issue at once: each clinic's permits are
+    stored by one combined write, and each permit's audit event names its own clerk."""
+    from permits.issuance import service
+
+    calls: list[list[object]] = []
+    write = service._write
+
+    def noted(session: Session, batch: list[object]) -> list[object]:
+        calls.append(list(batch))
+        return write(session, batch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_write", noted)
+    lane = client.app.state.permit_writes  # type: ignore[attr-defined]
+    clerks = ["doctor", "head", "village"] * 3
+
+    def one(username: str) -> tuple[str, dict[str, object]]:
+        response = client.post(
+            "/api/v1/permits", json=medical_staff(clock()), headers=world.auth(username)
+        )
+        assert response.status_code == 201, response.text
+        return username, response.json()
+
+    release = threading.Event()
+    blocker = _held(lane, release)
+    with ThreadPoolExecutor(len(clerks)) as pool:
+        pending = pool.map(one, clerks)
+        _wait_queued(lane, len(clerks))
+        release.set()
+        answers = list(pending)
+    blocker.join(30)
+    # One call per clinic, each holding that clinic's permits only.
+    by_call = [{p.caller.username for p in call} for call in calls]  # type: ignore[attr-defined]
+    assert sorted(map(sorted, by_call)) == [["doctor", "head"], ["village"]]
+    assert sorted(map(len, calls)) == [3, 6]
+    events = {
+        row.subject_id: row.actor_user_id
+        for row in session.exec(select(AuditEvent).where(AuditEvent.action == "permit.issue"))
+    }
+    for username, permit in answers:
+        assert events[str(permit["id"])] == world.users[username].id
+    assert verify_chain(session).intact

@@ -100,20 +100,37 @@ def record_many(
     roster of a hundred permits costs three statements, not three hundred. The caller
     commits.
     """
-    if not changes:
+    return record_entries(session, entries=[Entry(actor, change, at) for change in changes])
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One change to record with who made it and when (changes of several requests stored
+    together each keep their own actor and time)."""
+
+    actor: Caller | None
+    change: Change
+    at: datetime
+
+
+def record_entries(session: Session, *, entries: list[Entry]) -> list[AuditEvent]:
+    """Append `entries`, in order, to the chain inside the caller's transaction, with the
+    statements of `record_many` (three, whatever their number). The caller commits."""
+    if not entries:
         return []
     connection = session.connection()
-    head = connection.execute(_ADVANCE_HEAD, {"count": len(changes)}).first()
+    head = connection.execute(_ADVANCE_HEAD, {"count": len(entries)}).first()
     if head is None:  # a database created before the head row was seeded
-        connection.execute(_SEED_HEAD, [{"id": 1, "seq": len(changes), "last_hash": GENESIS}])
-        last_seq, prev_hash = len(changes), GENESIS
+        connection.execute(_SEED_HEAD, [{"id": 1, "seq": len(entries), "last_hash": GENESIS}])
+        last_seq, prev_hash = len(entries), GENESIS
     else:
         last_seq, prev_hash = head
-    at_utc = at.astimezone(UTC)
     rows: list[dict[str, Any]] = []
-    for offset, change in enumerate(changes):
+    for offset, entry in enumerate(entries):
+        actor, change = entry.actor, entry.change
+        at_utc = entry.at.astimezone(UTC)
         row: dict[str, Any] = {
-            "seq": last_seq - len(changes) + 1 + offset,
+            "seq": last_seq - len(entries) + 1 + offset,
             "at": at_utc.isoformat(),
             "actor_user_id": actor.user_id if actor else None,
             "actor": actor.label() if actor else "system",

@@ -3,15 +3,19 @@ uploaded, the checkpoint registry to choose from."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
+from sqlmodel import Session
 
+from permits.accounts.caller import Caller
 from permits.api.deps import (
+    BearerTokenDep,
     CallerDep,
     CheckWritesDep,
     NowDep,
     ReadFirstSessionDep,
     SessionDep,
     VerifierCacheDep,
+    as_caller,
 )
 from permits.checks.schemas import (
     CheckpointOut,
@@ -22,7 +26,7 @@ from permits.checks.schemas import (
     VerifyIn,
     VerifyOut,
 )
-from permits.checks.service import upload_device_checks, verify_online
+from permits.checks.service import OnlineCheck, upload_device_checks, verify_online
 from permits.issuance.plates import format_plate
 from permits.oversight.checkpoints import device_checkpoints
 
@@ -30,25 +34,33 @@ router = APIRouter(tags=["checks"])
 
 
 @router.post("/verify", response_model=VerifyOut)
-def verify(
+async def verify(
     body: VerifyIn,
-    session: ReadFirstSessionDep,
-    caller: CallerDep,
+    request: Request,
+    token: BearerTokenDep,
     cache: VerifierCacheDep,
     now: NowDep,
     group_commit: CheckWritesDep,
 ) -> VerifyOut:
     """Verify a permit online and record the check (checkpoint, officer, time, result)."""
-    outcome = verify_online(
-        session,
-        caller=caller,
-        cache=cache,
-        qr_text=body.qr_text,
-        control_code=body.control_code,
-        checkpoint=body.checkpoint,
-        now=now,
-        group_commit=group_commit,
-    )
+
+    def work(session: Session, caller: Caller) -> VerifyOut:
+        outcome = verify_online(
+            session,
+            caller=caller,
+            cache=cache,
+            qr_text=body.qr_text,
+            control_code=body.control_code,
+            checkpoint=body.checkpoint,
+            now=now,
+            group_commit=group_commit,
+        )
+        return _verify_out(outcome)
+
+    return await as_caller(request, token, work)
+
+
+def _verify_out(outcome: OnlineCheck) -> VerifyOut:
     result, claims = outcome.result, outcome.result.claims
     out = VerifyOut(
         status=result.status.value,

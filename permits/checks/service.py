@@ -7,7 +7,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, insert
@@ -19,7 +18,7 @@ from permits.accounts.roles import CHECKING_ROLES
 from permits.checks.models import Check
 from permits.checks.schemas import DeviceCheckIn
 from permits.errors import Conflict, FieldError, ValidationFailed
-from permits.group_commit import GroupCommit, commit_writes
+from permits.group_commit import GroupCommit, commit_combined
 from permits.issuance.models import Permit
 from permits.policy.service import policy_at
 from permits.trust.keystore import KeyStore
@@ -107,7 +106,7 @@ _PERMIT_BY_CTI = select(_PERMITS.c.id, _PERMITS.c.status, _PERMITS.c.qr_text).wh
     _PERMITS.c.cti == bindparam("cti")
 )
 _CHECKS = Check.__table__  # type: ignore[attr-defined]
-_INSERT_CHECK = insert(_CHECKS).returning(_CHECKS.c.id)
+_INSERT_CHECKS = insert(_CHECKS).returning(_CHECKS.c.id, sort_by_parameter_order=True)
 
 
 def _permit_by_cti(session: Session, cti_hex: str) -> PermitRef | None:
@@ -221,13 +220,14 @@ def _record(
         "source": "online",
         "device_check_id": None,
     }
-    check_id = commit_writes(session, partial(_insert_check, row=row), group_commit=group_commit)
+    check_id = commit_combined(session, _insert_checks, row, group_commit=group_commit)
     return OnlineCheck(result, permit, check_id)
 
 
-def _insert_check(session: Session, *, row: dict[str, Any]) -> int:
-    check_id: int = session.connection().execute(_INSERT_CHECK, row).scalar_one()
-    return check_id
+def _insert_checks(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert check records with one statement; return their ids, in order."""
+    result = session.connection().execute(_INSERT_CHECKS, rows)
+    return [check_id for (check_id,) in result]
 
 
 DEVICE_CLOCK_SKEW = timedelta(minutes=10)

@@ -6,16 +6,20 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
+from sqlmodel import Session
 
+from permits.accounts.caller import Caller
 from permits.api.deps import (
+    BearerTokenDep,
     CallerDep,
     KeyStoreDep,
     NowDep,
     PermitWritesDep,
     ReadFirstSessionDep,
     SessionDep,
+    as_caller,
 )
 from permits.errors import PermitsError
 from permits.issuance import service
@@ -39,10 +43,10 @@ IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_lengt
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=PermitPublic)
-def issue(
+async def issue(
     body: PermitCreate,
-    session: ReadFirstSessionDep,
-    caller: CallerDep,
+    request: Request,
+    token: BearerTokenDep,
     keystore: KeyStoreDep,
     now: NowDep,
     group_commit: PermitWritesDep,
@@ -50,20 +54,24 @@ def issue(
 ) -> Response:
     """Issue and sign a permit for the caller's organisation (200 instead of 201 when the
     Idempotency-Key was used before: the permit issued then comes back, nothing is signed)."""
-    issued = service.issue_permit(
-        session,
-        caller=caller,
-        request=body,
-        keystore=keystore,
-        now=now,
-        idempotency_key=idempotency_key,
-        group_commit=group_commit,
-    )
-    replay = "idempotent_replay" in issued.warnings
-    return _json(
-        permit_public(issued, now=now),
-        status.HTTP_200_OK if replay else status.HTTP_201_CREATED,
-    )
+
+    def work(session: Session, caller: Caller) -> Response:
+        issued = service.issue_permit(
+            session,
+            caller=caller,
+            request=body,
+            keystore=keystore,
+            now=now,
+            idempotency_key=idempotency_key,
+            group_commit=group_commit,
+        )
+        replay = "idempotent_replay" in issued.warnings
+        return _json(
+            permit_public(issued, now=now),
+            status.HTTP_200_OK if replay else status.HTTP_201_CREATED,
+        )
+
+    return await as_caller(request, token, work)
 
 
 @router.post("/batch", response_model=BatchOut)

@@ -12,7 +12,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, or_, update
@@ -21,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
 from permits.accounts.roles import ISSUING_ROLES
-from permits.audit.service import Change, record, record_many
+from permits.audit.service import Change, Entry, record, record_entries
 from permits.db import begin_write
 from permits.errors import (
     Conflict,
@@ -31,7 +30,7 @@ from permits.errors import (
     PermitsError,
     ValidationFailed,
 )
-from permits.group_commit import GroupCommit, commit_writes
+from permits.group_commit import GroupCommit, commit_combined
 from permits.issuance.models import Permit, PermitPerson
 from permits.issuance.plates import PlateError, normalise_plate
 from permits.issuance.schemas import PermitCreate
@@ -152,31 +151,42 @@ def _signed_row(
     }
 
 
-def _write(
-    session: Session,
-    *,
-    batch: list[tuple[ValidatedPermit, dict[str, Any]]],
-    organisation: Organisation,
-    caller: Caller,
-    now: datetime,
-) -> list[tuple[Permit, list[PermitPerson]]]:
-    """Store signed permits with their serials, persons and audit records (no commit).
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A signed permit waiting to be stored: its row (all but the serial), the validated
+    request it came from, its organisation, who issued it and when."""
+
+    validated: ValidatedPermit
+    values: dict[str, Any]
+    organisation: Organisation
+    caller: Caller
+    now: datetime
+
+
+def _write(session: Session, batch: list[_Pending]) -> list[tuple[Permit, list[PermitPerson]]]:
+    """Store signed permits of one organisation with their serials, persons and audit
+    records (no commit); return each stored permit with its persons, in order.
 
     A fixed number of statements whatever the batch size: one UPDATE takes the serials, one
     INSERT each for the permits, their persons and their audit events, and two statements
-    advance the audit chain. A clash of a random id, a holder token or an idempotency key
-    surfaces as IntegrityError, and nothing of the batch is kept.
+    advance the audit chain. The batch may hold the permits of several requests (a roster,
+    or single requests combined by the group commit); each keeps its own issuer and time in
+    the audit chain. A clash of a random id, a holder token or an idempotency key surfaces
+    as IntegrityError, and nothing of the batch is kept.
     """
     if not batch:
         return []
+    organisation = batch[0].organisation
+    if any(p.organisation.id != organisation.id for p in batch):
+        raise ValueError("a batch of permits is stored for one organisation")
     connection = session.connection()
     last = connection.execute(
         _NEXT_SERIALS, {"organisation_id": organisation.id, "count": len(batch)}
     ).scalar_one()
     first = last - len(batch) + 1
-    rows, person_rows, changes = [], [], []
-    for number, (validated, values) in enumerate(batch, start=first):
-        row = {**values, "serial": f"{organisation.code}-{number:06d}"}
+    rows, person_rows, entries = [], [], []
+    for number, pending in enumerate(batch, start=first):
+        row = {**pending.values, "serial": f"{organisation.code}-{number:06d}"}
         persons = [
             {
                 "permit_id": row["id"],
@@ -188,26 +198,25 @@ def _write(
                 "foreign_document": p.foreign_document,
                 "job_position": p.job_position,
             }
-            for index, p in enumerate(validated.persons)
+            for index, p in enumerate(pending.validated.persons)
         ]
         rows.append(row)
         person_rows.append(persons)
         replaces = row["replaces_id"]
-        changes.append(
-            Change(
-                "permit.replace" if replaces else "permit.issue",
-                "permit",
-                str(row["id"]),
-                {
-                    "serial": row["serial"],
-                    "category": row["category"],
-                    **({"replaces": str(replaces)} if replaces else {}),
-                },
-            )
+        change = Change(
+            "permit.replace" if replaces else "permit.issue",
+            "permit",
+            str(row["id"]),
+            {
+                "serial": row["serial"],
+                "category": row["category"],
+                **({"replaces": str(replaces)} if replaces else {}),
+            },
         )
+        entries.append(Entry(pending.caller, change, pending.now))
     connection.execute(_INSERT_PERMIT, rows)
     connection.execute(_INSERT_PERSON, [p for persons in person_rows for p in persons])
-    record_many(session, actor=caller, changes=changes, at=now)
+    record_entries(session, entries=entries)
     return [
         (Permit.model_construct(**row), [PermitPerson.model_construct(**p) for p in persons])
         for row, persons in zip(rows, person_rows, strict=True)
@@ -251,11 +260,11 @@ def issue_permit(
             now=now,
             idempotency_key=idempotency_key,
         )
-        store = partial(
-            _write, batch=[(validated, values)], organisation=organisation, caller=caller, now=now
-        )
+        pending = _Pending(validated, values, organisation, caller, now)
         try:
-            [(permit, persons)] = commit_writes(session, store, group_commit=group_commit)
+            permit, persons = commit_combined(
+                session, _write, pending, key=organisation.id, group_commit=group_commit
+            )
             return IssuedPermit(permit, persons, organisation, validated.warnings)
         except IntegrityError:
             session.rollback()
@@ -323,10 +332,10 @@ def issue_permits(
         begin_write(session)
         stored = _write(
             session,
-            batch=[(validated, values) for _index, validated, values in batch],
-            organisation=organisation,
-            caller=caller,
-            now=now,
+            [
+                _Pending(validated, values, organisation, caller, now)
+                for _index, validated, values in batch
+            ],
         )
         session.commit()
     except IntegrityError:
@@ -450,9 +459,7 @@ def replace_permit(
         now=now,
         replaces=old,
     )
-    [(new, persons)] = _write(
-        session, batch=[(validated, values)], organisation=organisation, caller=caller, now=now
-    )
+    [(new, persons)] = _write(session, [_Pending(validated, values, organisation, caller, now)])
     old.status, old.replaced_at, old.replaced_by_id = REPLACED, now, new.id
     session.add(old)
     bump_list_state(session, "revocation")

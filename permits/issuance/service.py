@@ -381,10 +381,29 @@ def _permits_by_key(
     return {permit.idempotency_key: permit for permit in found if permit.idempotency_key}
 
 
+_PERMITS = Permit.__table__  # type: ignore[attr-defined]
+_ID_BY_KEY = select(_PERMITS.c.id).where(
+    _PERMITS.c.organisation_id == bindparam("organisation_id"),
+    _PERMITS.c.idempotency_key == bindparam("idempotency_key"),
+)
+
+
 def _idempotent_replay(
     session: Session, organisation: Organisation, idempotency_key: str
 ) -> IssuedPermit | None:
-    existing = _permits_by_key(session, organisation, [idempotency_key]).get(idempotency_key)
+    """The permit this organisation issued under `idempotency_key` as a replay, or None.
+
+    Asked before every keyed issue, where the answer is nearly always "none": a prepared Core
+    query for the id, and the ORM only for a replay.
+    """
+    permit_id = (
+        session.connection()
+        .execute(
+            _ID_BY_KEY, {"organisation_id": organisation.id, "idempotency_key": idempotency_key}
+        )
+        .scalar()
+    )
+    existing = None if permit_id is None else session.get(Permit, permit_id)
     if existing is None:
         return None
     session.rollback()

@@ -197,6 +197,22 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{_WRITER_OPTION: True})
 
 
+_AUTOCOMMIT = "AUTOCOMMIT"
+
+
+def reader(engine: Engine) -> Engine:
+    """Return `engine` for read-first sessions whose reads need no shared snapshot: on
+    PostgreSQL each read is its own statement in autocommit, which saves the BEGIN and
+    ROLLBACK round trips around a request's few look-ups; SQLite's `engine` as is.
+
+    Such a session still writes atomically: `begin_write` ends its reads and starts a real
+    transaction, as it does on SQLite. Every write through it must come after `begin_write`.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level=_AUTOCOMMIT)
+
+
 def write_session(engine: Engine) -> Session:
     """Return a new session for a unit of work that writes (see `writer`)."""
     return Session(writer(engine), expire_on_commit=False)
@@ -210,8 +226,18 @@ def begin_write(session: Session) -> None:
     write lock is held only for the writes. A session that is already writing, or one on
     another database, is left as it is (there, row locks do this job). Objects read before
     stay usable: sessions here do not expire them.
+
+    On PostgreSQL a session of `reader(engine)` leaves autocommit here for a transaction at
+    the database's own isolation level; any other session is left as it is (there, row locks
+    do the job of SQLite's write lock).
     """
-    if session.get_bind().dialect.name != "sqlite":
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite":
+        if bind.get_execution_options().get("isolation_level") == _AUTOCOMMIT:
+            if session.in_transaction():
+                session.commit()  # reads only, one by one: nothing to keep
+            level = bind.dialect.default_isolation_level or "READ COMMITTED"
+            session.connection(execution_options={"isolation_level": level})
         return
     if session.in_transaction():
         if session.connection().get_execution_options().get(_WRITER_OPTION):

@@ -160,13 +160,8 @@ class GroupCommit:
                 if first.combine is None:
                     results[indices[0]] = first.work(session)
                     continue
-                store = first.combine[0]
-                stored = store(session, [group[i].item for i in indices])
-                if len(stored) != len(indices):
-                    raise RuntimeError(
-                        f"{store!r} returned {len(stored)} results for {len(indices)}"
-                    )
-                for i, result in zip(indices, stored, strict=True):
+                stored = first.combine[0](session, [group[i].item for i in indices])
+                for i, result in zip(indices, stored, strict=True):  # one result an item
                     results[i] = result
             session.commit()
         return results

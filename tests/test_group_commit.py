@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -57,18 +58,38 @@ def _held(group_commit: GroupCommit, release: threading.Event) -> threading.Thre
     return thread
 
 
-def _queued(group_commit: GroupCommit, works: list[Callable[[Session], object]]) -> list[object]:
-    """Run `works` from threads of their own (as requests would); return each outcome."""
+def _caught(call: Callable[[Any], object]) -> Callable[[Any], object]:
+    """`call`, answering with the exception it raised instead of raising it (the tests look
+    at which unit got which error)."""
 
-    def outcome(work: Callable[[Session], object]) -> object:
+    def outcome(argument: Any) -> object:
         try:
-            return group_commit.run(work)
-        except Exception as exc:  # the test looks at which unit got which error
+            return call(argument)
+        except Exception as exc:
             return exc
 
-    with ThreadPoolExecutor(len(works)) as pool:
-        futures = [pool.submit(outcome, work) for work in works]
-        return [future.result(timeout=30) for future in futures]
+    return outcome
+
+
+def _while_held(
+    group_commit: GroupCommit,
+    submit: Callable[[Any], Any],
+    arguments: Sequence[Any],
+    *,
+    queued: int | None = None,
+) -> list[Any]:
+    """Occupy the writer, call `submit` with each of `arguments` from threads of their own
+    (as requests would), let the writer go once `queued` units (all, by default) wait, so
+    that they form groups; return each call's result, in order."""
+    release = threading.Event()
+    blocker = _held(group_commit, release)
+    with ThreadPoolExecutor(len(arguments)) as pool:
+        pending = pool.map(submit, arguments)  # every call starts now
+        _wait_queued(group_commit, len(arguments) if queued is None else queued)
+        release.set()
+        results = list(pending)
+    blocker.join(30)
+    return results
 
 
 def _wait_queued(group_commit: GroupCommit, count: int) -> None:
@@ -81,19 +102,9 @@ def _wait_queued(group_commit: GroupCommit, count: int) -> None:
 
 def test_units_queued_together_commit_in_one_transaction(engine: Engine) -> None:
     group_commit = GroupCommit(engine, name="test")
-    release = threading.Event()
-    blocker = _held(group_commit, release)
-    results: list[object] = []
-    runner = threading.Thread(
-        target=lambda: results.extend(_queued(group_commit, [_insert(f"gc-{n}") for n in range(6)]))
-    )
-    runner.start()
-    _wait_queued(group_commit, 6)
-    release.set()
-    runner.join(30)
-    blocker.join(30)
-    kinds = {kind for kind, _session in results}  # type: ignore[misc]
-    sessions = {session for _kind, session in results}  # type: ignore[misc]
+    results = _while_held(group_commit, group_commit.run, [_insert(f"gc-{n}") for n in range(6)])
+    kinds = {kind for kind, _session in results}
+    sessions = {session for _kind, session in results}
     assert kinds == {f"gc-{n}" for n in range(6)}
     assert len(sessions) == 1  # six units, one transaction
     assert kinds <= _stored(engine)
@@ -102,16 +113,8 @@ def test_units_queued_together_commit_in_one_transaction(engine: Engine) -> None
 def test_a_failing_unit_fails_alone_and_the_others_are_stored(engine: Engine) -> None:
     group_commit = GroupCommit(engine, name="test")
     group_commit.run(_insert("gc-taken"))
-    release = threading.Event()
-    blocker = _held(group_commit, release)
-    results: list[object] = []
     works = [_insert("gc-a"), _insert("gc-taken"), _insert("gc-b")]
-    runner = threading.Thread(target=lambda: results.extend(_queued(group_commit, works)))
-    runner.start()
-    _wait_queued(group_commit, 3)
-    release.set()
-    runner.join(30)
-    blocker.join(30)
+    results = _while_held(group_commit, _caught(group_commit.run), works)
     failed = [r for r in results if isinstance(r, Exception)]
     assert len(failed) == 1 and isinstance(failed[0], IntegrityError)
     assert {r[0] for r in results if isinstance(r, tuple)} == {"gc-a", "gc-b"}
@@ -173,14 +176,7 @@ def test_concurrent_requests_each_get_their_own_stored_permit_and_check(
             )
         return response.status_code, response.json()
 
-    release = threading.Event()
-    blocker = _held(lane, release)  # so that the clerks' permits queue up meanwhile
-    with ThreadPoolExecutor(24) as pool:
-        pending = pool.map(one, range(24))
-        _wait_queued(lane, 4)
-        release.set()
-        answers = list(pending)
-    blocker.join(30)
+    answers = _while_held(lane, one, range(24), queued=4)  # the clerks' permits queue up
     issued = [body for status, body in answers if "serial" in body]
     verdicts = [body for status, body in answers if "check_id" in body]
     assert len(issued) == 16 and len(verdicts) == 8
@@ -211,21 +207,9 @@ def _store_kinds(calls: list[list[str]]) -> Callable[[Session, list[str]], list[
     return store
 
 
-def _queued_combined(
-    group_commit: GroupCommit, units: list[tuple[Callable[..., object], object, object]]
-) -> list[object]:
-    """Like `_queued`, for (store, item, key) units given to `run_combined`."""
-
-    def outcome(unit: tuple[Callable[..., object], object, object]) -> object:
-        store, item, key = unit
-        try:
-            return group_commit.run_combined(store, item, key=key)  # type: ignore[arg-type]
-        except Exception as exc:  # the test looks at which unit got which error
-            return exc
-
-    with ThreadPoolExecutor(len(units)) as pool:
-        futures = [pool.submit(outcome, unit) for unit in units]
-        return [future.result(timeout=30) for future in futures]
+def _run_combined(group_commit: GroupCommit) -> Callable[[tuple[Any, Any, Any]], object]:
+    """Submits a (store, item, key) unit with `run_combined`."""
+    return lambda unit: group_commit.run_combined(unit[0], unit[1], key=unit[2])
 
 
 def test_queued_items_of_one_kind_are_stored_by_one_call(engine: Engine) -> None:
@@ -235,18 +219,10 @@ def test_queued_items_of_one_kind_are_stored_by_one_call(engine: Engine) -> None
     units = [(store, f"gc-a{n}", "a") for n in range(5)] + [
         (store, f"gc-b{n}", "b") for n in range(2)
     ]
-    release = threading.Event()
-    blocker = _held(group_commit, release)
-    results: list[object] = []
-    runner = threading.Thread(target=lambda: results.extend(_queued_combined(group_commit, units)))
-    runner.start()
-    _wait_queued(group_commit, len(units))
-    release.set()
-    runner.join(30)
-    blocker.join(30)
+    results = _while_held(group_commit, _caught(_run_combined(group_commit)), units)
     # Each caller gets its own item's result, from the one shared transaction.
-    assert sorted(kind for kind, _session in results) == sorted(item for _s, item, _k in units)  # type: ignore[misc]
-    assert len({session for _kind, session in results}) == 1  # type: ignore[misc]
+    assert sorted(kind for kind, _session in results) == sorted(item for _s, item, _k in units)
+    assert len({session for _kind, session in results}) == 1
     # One call per key, holding every item of that key.
     assert sorted(sorted(call) for call in calls) == [
         [f"gc-a{n}" for n in range(5)],
@@ -261,15 +237,7 @@ def test_a_failing_combined_call_stores_each_item_alone(engine: Engine) -> None:
     calls: list[list[str]] = []
     store = _store_kinds(calls)
     units = [(store, kind, None) for kind in ("gc-x", "gc-taken", "gc-y")]
-    release = threading.Event()
-    blocker = _held(group_commit, release)
-    results: list[object] = []
-    runner = threading.Thread(target=lambda: results.extend(_queued_combined(group_commit, units)))
-    runner.start()
-    _wait_queued(group_commit, len(units))
-    release.set()
-    runner.join(30)
-    blocker.join(30)
+    results = _while_held(group_commit, _caught(_run_combined(group_commit)), units)
     failed = [r for r in results if isinstance(r, Exception)]
     assert len(failed) == 1 and isinstance(failed[0], IntegrityError)
     assert {r[0] for r in results if isinstance(r, tuple)} == {"gc-x", "gc-y"}
@@ -289,12 +257,12 @@ def test_permits_of_two_issuers_stored_together_keep_their_own_issuer(
     stored by one combined write, and each permit's audit event names its own clerk."""
     from permits.issuance import service
 
-    calls: list[list[object]] = []
+    calls: list[list[Any]] = []
     write = service._write
 
-    def noted(session: Session, batch: list[object]) -> list[object]:
+    def noted(session: Session, batch: list[Any]) -> list[Any]:
         calls.append(list(batch))
-        return write(session, batch)  # type: ignore[arg-type]
+        return write(session, batch)
 
     monkeypatch.setattr(service, "_write", noted)
     lane = client.app.state.permit_writes  # type: ignore[attr-defined]
@@ -307,16 +275,9 @@ def test_permits_of_two_issuers_stored_together_keep_their_own_issuer(
         assert response.status_code == 201, response.text
         return username, response.json()
 
-    release = threading.Event()
-    blocker = _held(lane, release)
-    with ThreadPoolExecutor(len(clerks)) as pool:
-        pending = pool.map(one, clerks)
-        _wait_queued(lane, len(clerks))
-        release.set()
-        answers = list(pending)
-    blocker.join(30)
+    answers = _while_held(lane, one, clerks)
     # One call per clinic, each holding that clinic's permits only.
-    by_call = [{p.caller.username for p in call} for call in calls]  # type: ignore[attr-defined]
+    by_call = [{p.caller.username for p in call} for call in calls]
     assert sorted(map(sorted, by_call)) == [["doctor", "head"], ["village"]]
     assert sorted(map(len, calls)) == [3, 6]
     events = {

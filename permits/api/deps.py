@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from permits.accounts.caller import Caller
 from permits.accounts.tokens import caller_for_token
 from permits.checks.service import VerifierCache
-from permits.db import reader, writer
+from permits.db import writer
 from permits.errors import NotAuthenticated
 from permits.group_commit import GroupCommit
 from permits.settings import Settings
@@ -126,8 +126,8 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 async def as_caller(request: Request, token: str, work: Callable[[Session, Caller], T]) -> T:
-    """Run `work(session, caller)` in one worker thread, with a read-first session of
-    `reader(engine)` (its reads in autocommit on PostgreSQL; its writes after `begin_write`)
+    """Run `work(session, caller)` in one worker thread, with a read-first session of the
+    app's `reader(engine)` (its reads in autocommit on PostgreSQL; its writes after `begin_write`)
     and the caller `token` stands for, looked up in it; return what `work` returned.
 
     For the busiest routes (issuing, online checks): one thread hop for the whole request
@@ -136,7 +136,7 @@ async def as_caller(request: Request, token: str, work: Callable[[Session, Calle
     """
 
     def run() -> T:
-        with Session(reader(request.app.state.engine), expire_on_commit=False) as session:
+        with Session(request.app.state.read_engine, expire_on_commit=False) as session:
             return work(session, caller_for_token(session, token))
 
     return await run_in_threadpool(run)

@@ -31,8 +31,7 @@ from permits.errors import FieldError, NotFound, ValidationFailed
 from permits.issuance.models import Permit, PermitPerson
 from permits.organisations.models import Organisation
 from permits.policy.models import PolicyVersion
-from permits.policy.rules import PolicyDocument
-from permits.policy.service import policy_version
+from permits.policy.service import policy_document
 
 MAX_BATCH = 2000
 """The most permits one batch renders (a large clinic's whole roster)."""
@@ -175,22 +174,6 @@ def _load(session: Session, refs: Sequence[str]) -> list[_Loaded | None]:
     ]
 
 
-_policies: dict[tuple[int, datetime | None], PolicyDocument] = {}
-
-
-def _policy(session: Session, version: int, created_at: datetime | None) -> PolicyDocument:
-    """Policy version `version`, asked of the policy service once per process.
-
-    A stored version never changes; keyed by its creation time as well (as the policy
-    service keys its parses), so two databases whose version 2 differs never share one.
-    """
-    key = (version, created_at)
-    document = _policies.get(key)
-    if document is None:
-        document = _policies[key] = policy_version(session, version)
-    return document
-
-
 def _views(
     session: Session,
     loaded: Sequence[_Loaded],
@@ -206,7 +189,9 @@ def _views(
                 permit=item.permit,
                 persons=item.persons,
                 organisation=item.organisation,
-                policy=_policy(session, item.permit.policy_version, item.policy_created_at),
+                policy=policy_document(
+                    session, version=item.permit.policy_version, created_at=item.policy_created_at
+                ),
                 languages=resolve_languages(languages, item.organisation.languages),
                 now=now,
                 replaced_by_serial=item.replaced_by_serial,

@@ -118,6 +118,17 @@ def policy_at(session: Session, at: datetime) -> PolicyDocument:
     return _parsed_document(session, row.version, row.created_at)
 
 
+def policy_document(
+    session: Session, *, version: int, created_at: datetime | None
+) -> PolicyDocument:
+    """Return policy version `version` when its row's `created_at` is already known (read
+    with the permits that name it): no query once the version is parsed. With None (the
+    version is missing), as `policy_version`."""
+    if created_at is None:
+        return policy_version(session, version)
+    return _parsed_document(session, version, created_at)
+
+
 def policy_version(session: Session, version: int) -> PolicyDocument:
     """Return policy version `version` exactly."""
     row = session.connection().execute(_EXACT, {"version": version}).first()

@@ -211,7 +211,6 @@ def test_revoked_permit_cannot_be_rendered_as_valid(
 def test_replaced_permit_names_its_successor(
     client: TestClient, world: World, issued: dict[str, dict[str, Any]], clock: Any
 ) -> None:
-
     permit = issued["medical_staff"]
     successor = replace(client, world, permit, medical_staff(clock()))
     text = pdf_text(

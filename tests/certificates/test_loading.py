@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from permits.certificates import service
 from permits.errors import NotFound
+from permits.policy import service as policy_service
 from tests.factories import World, medical_staff
 from tests.helpers import replace
 
@@ -37,10 +38,14 @@ def selects(engine: Engine) -> Iterator[list[str]]:
 
 
 def test_one_query_loads_a_view_and_never_reads_the_purpose(
-    engine: Engine, session: Session, issued: dict[str, dict[str, Any]], clock: Any
+    engine: Engine,
+    session: Session,
+    issued: dict[str, dict[str, Any]],
+    clock: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     permit = issued["doctor_visit"]  # purpose_detail "dialysis session", three persons
-    service._policies.clear()
+    monkeypatch.setattr(policy_service, "_parsed", {})  # the policy not yet parsed
     with selects(engine) as seen:
         view = service.certificate_view(session, caller=None, ref=permit["id"], now=clock())
     assert view.serial == permit["serial"]

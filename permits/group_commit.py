@@ -23,10 +23,11 @@ gets that error at once, as each would have on its own.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -99,6 +100,20 @@ class GroupCommit:
         work = partial(_store_one, store=store, item=item)
         return self._submit(_Unit(work, Future(), (store, key), item))
 
+    async def run_combined_async(self, store: Store[I, T], item: I, *, key: Hashable = None) -> T:
+        """As `run_combined`, awaited on the event loop instead of blocking a thread: a
+        request whose only database work is this item needs no worker thread at all.
+
+        A request cancelled while its item is queued (its client went away) leaves the item to
+        be stored all the same; only the answer is dropped.
+        """
+        work = partial(_store_one, store=store, item=item)
+        unit = _Unit(work, Future(), (store, key), item)
+        self._ensure_thread()
+        self._queue.put(unit)
+        async with asyncio.timeout(WAIT_SECONDS):
+            return await asyncio.wrap_future(unit.done)
+
     def _submit(self, unit: _Unit[T]) -> T:
         self._ensure_thread()
         self._queue.put(unit)
@@ -131,13 +146,13 @@ class GroupCommit:
         except BaseException as exc:
             if len(group) == 1 or isinstance(exc, OperationalError | InterfaceError):
                 for unit in group:  # the database is away or the unit failed alone
-                    unit.done.set_exception(exc)
+                    _settle(unit.done, error=exc)
                 return
             for unit in group:  # each alone, so that an error is its own unit's only
                 self._store([unit])
             return
         for unit, result in zip(group, results, strict=True):
-            unit.done.set_result(result)
+            _settle(unit.done, result=result)
 
     def _transaction(self, group: list[_Unit[Any]]) -> list[Any]:
         """Run the group's units in one transaction and commit; return their results in
@@ -165,6 +180,18 @@ class GroupCommit:
                     results[i] = result
             session.commit()
         return results
+
+
+def _settle(done: Future[T], *, result: Any = None, error: BaseException | None = None) -> None:
+    """Give a unit its result or error, unless its waiter cancelled it (an awaited unit whose
+    request was cancelled): the writer thread carries on either way."""
+    try:
+        if error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(result)
+    except InvalidStateError:
+        pass
 
 
 def commit_writes(

@@ -3,6 +3,7 @@ acknowledged only once stored, and one unit's error its own (SQLite and PostgreS
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
@@ -287,3 +288,91 @@ def test_permits_of_two_issuers_stored_together_keep_their_own_issuer(
     for username, permit in answers:
         assert events[str(permit["id"])] == world.users[username].id
     assert verify_chain(session).intact
+
+
+def test_scans_queued_together_are_checked_with_one_query_each(
+    client: TestClient, world: World, session: Session, clock: Clock
+) -> None:
+    """Scans from several officers wait for the check lane together: their callers, their
+    permits and their check records take one statement each, and every scan still gets its
+    own answer (valid, revoked, malformed; 401 and 403 store nothing)."""
+    good = issue(client, world, medical_staff(clock()))
+    revoked = issue(client, world, medical_staff(clock()))
+    response = client.post(
+        f"/api/v1/permits/{revoked['id']}/revoke",
+        json={"reason": "fraud"},
+        headers=world.auth("doctor"),
+    )
+    assert response.status_code == 200, response.text
+    scans = [
+        ("police", good["qr_text"], 200, "valid"),
+        ("admin", good["qr_text"], 200, "valid"),
+        ("police", revoked["qr_text"], 200, "revoked"),
+        ("police", "MP1:%%%%", 200, "malformed"),
+        ("doctor", good["qr_text"], 403, None),
+        (None, good["qr_text"], 401, None),
+    ]
+    lane = client.app.state.check_writes  # type: ignore[attr-defined]
+    statements: list[str] = []
+
+    def noted(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if threading.current_thread().name == "group-commit-checks":
+            statements.append(statement.split()[0].upper())
+
+    def one(scan: tuple[str | None, str, int, str | None]) -> tuple[int, dict[str, Any]]:
+        username, qr_text, _status, _verdict = scan
+        headers = world.auth(username) if username else {"Authorization": "Bearer pmt_unknown"}
+        response = client.post(
+            "/api/v1/verify", json={"qr_text": qr_text, "checkpoint": "Tsalka"}, headers=headers
+        )
+        return response.status_code, response.json()
+
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    event.listen(engine, "before_cursor_execute", noted)
+    try:
+        answers = _while_held(lane, one, scans)
+    finally:
+        event.remove(engine, "before_cursor_execute", noted)
+    assert [status for status, _body in answers] == [s[2] for s in scans]
+    assert [body.get("status") for _status, body in answers] == [s[3] for s in scans]
+    # One group: one query for the callers, one for the permits; the four records in one
+    # statement on PostgreSQL (SQLite's driver inserts them one by one, in the same transaction).
+    assert statements.count("SELECT") == 2
+    inserts = 1 if engine.dialect.name == "postgresql" else 4
+    assert statements[statements.index("INSERT") :] == ["INSERT"] * inserts
+    checks = {row.id: row for row in session.exec(select(Check)).all()}
+    answered = [body["check_id"] for status, body in answers if status == 200]
+    assert sorted(checks) == sorted(answered)  # 401 and 403 stored nothing
+    officers = [world.users[s[0]].id for s in scans if s[2] == 200 and s[0]]
+    assert [checks[i].officer_user_id for i in answered] == officers
+    assert [checks[i].result for i in answered] == ["valid", "valid", "revoked", "malformed"]
+
+
+def test_an_awaited_unit_whose_request_went_away_leaves_the_writer_working(
+    engine: Engine,
+) -> None:
+    """A request cancelled while its item waits (its client hung up): the item is stored all
+    the same, and the writer thread answers the units after it."""
+    group_commit = GroupCommit(engine, name="test")
+    calls: list[list[str]] = []
+    store = _store_kinds(calls)
+
+    async def cancelled_then_next() -> tuple[str, int]:
+        waiting = asyncio.create_task(group_commit.run_combined_async(store, "gc-gone"))
+        await asyncio.sleep(0)  # the item is queued
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        return await group_commit.run_combined_async(store, "gc-next")
+
+    release = threading.Event()
+    blocker = _held(group_commit, release)
+    with ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(asyncio.run, cancelled_then_next())
+        _wait_queued(group_commit, 1)
+        release.set()
+        kind, _session = pending.result(30)
+    blocker.join(30)
+    assert kind == "gc-next"
+    assert {"gc-gone", "gc-next"} <= _stored(engine)
+    assert group_commit.run(_insert("gc-after"))[0] == "gc-after"

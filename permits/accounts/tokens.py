@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import RowMapping, bindparam, select
 from sqlmodel import Session
 
 from permits.accounts.caller import Caller
@@ -55,7 +56,7 @@ def revoke_token(session: Session, *, token_id: int, now: datetime) -> None:
 _TOKENS = ApiToken.__table__  # type: ignore[attr-defined]
 _USERS = User.__table__  # type: ignore[attr-defined]
 _ORGANISATIONS = Organisation.__table__  # type: ignore[attr-defined]
-_TOKEN_CALLER = (
+_CALLERS = (
     select(
         _TOKENS.c.role,
         _TOKENS.c.revoked_at,
@@ -70,13 +71,21 @@ _TOKEN_CALLER = (
     )
     .join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
     .join(_ORGANISATIONS, _ORGANISATIONS.c.id == _TOKENS.c.organisation_id)
-    .where(_TOKENS.c.token_hash == bindparam("token_hash"))
 )
+_TOKEN_CALLER = _CALLERS.where(_TOKENS.c.token_hash == bindparam("token_hash"))
+_TOKENS_CALLERS = _CALLERS.add_columns(_TOKENS.c.token_hash).where(
+    _TOKENS.c.token_hash.in_(bindparam("hashes", expanding=True))
+)
+
+
+def well_formed(token: str) -> bool:
+    """True when `token` has the shape of an API token (checked before any look-up)."""
+    return token.startswith(TOKEN_PREFIX) and len(token) <= 100
 
 
 def caller_for_token(session: Session, token: str) -> Caller:
     """Return the caller a bearer token stands for; raise NotAuthenticated if it is not valid."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+    if not well_formed(token):
         raise NotAuthenticated("invalid token")
     row = (
         session.connection()
@@ -84,13 +93,37 @@ def caller_for_token(session: Session, token: str) -> Caller:
         .mappings()
         .first()
     )
+    caller = _caller(row)
+    if isinstance(caller, NotAuthenticated):
+        raise caller
+    return caller
+
+
+def callers_for_tokens(
+    session: Session, tokens: Collection[str]
+) -> dict[str, Caller | NotAuthenticated]:
+    """Return, for each of `tokens`, the caller it stands for or the NotAuthenticated error
+    `caller_for_token` would raise, with one query for all of them (a group of online checks
+    from many checkpoints)."""
+    digests = {token: _digest(token) for token in tokens if well_formed(token)}
+    rows: dict[str, RowMapping] = {}
+    if digests:
+        found = session.connection().execute(_TOKENS_CALLERS, {"hashes": list(digests.values())})
+        rows = {row["token_hash"]: row for row in found.mappings()}
+    return {
+        token: _caller(rows.get(digests[token])) if token in digests else _caller(None)
+        for token in tokens
+    }
+
+
+def _caller(row: RowMapping | None) -> Caller | NotAuthenticated:
     if row is None:
-        raise NotAuthenticated("invalid token")
+        return NotAuthenticated("invalid token")
     if row["revoked_at"] is not None or not row["user_active"] or not row["org_active"]:
-        raise NotAuthenticated("token revoked")
+        return NotAuthenticated("token revoked")
     roles = frozenset(r for r in row["roles"].split(",") if r)
     if row["role"] not in roles:
-        raise NotAuthenticated("token role no longer held")
+        return NotAuthenticated("token role no longer held")
     return Caller(
         user_id=row["user_id"],
         username=row["username"],

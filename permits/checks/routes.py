@@ -3,8 +3,11 @@ uploaded, the checkpoint registry to choose from."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from permits.accounts.caller import Caller
 from permits.api.deps import (
@@ -26,9 +29,16 @@ from permits.checks.schemas import (
     VerifyIn,
     VerifyOut,
 )
-from permits.checks.service import OnlineCheck, upload_device_checks, verify_online
+from permits.checks.service import (
+    OnlineCheck,
+    VerifierCache,
+    upload_device_checks,
+    verify_online,
+    verify_scanned,
+)
 from permits.issuance.plates import format_plate
 from permits.oversight.checkpoints import device_checkpoints
+from verifier.verify import Verifier
 
 router = APIRouter(tags=["checks"])
 
@@ -43,6 +53,17 @@ async def verify(
     group_commit: CheckWritesDep,
 ) -> VerifyOut:
     """Verify a permit online and record the check (checkpoint, officer, time, result)."""
+    if body.qr_text and not body.control_code:  # a scanned code: the busy path
+        verifier = cache.current() or await _refreshed(request, cache, now)
+        scanned = await verify_scanned(
+            token=token,
+            verifier=verifier,
+            qr_text=body.qr_text,
+            checkpoint=body.checkpoint,
+            now=now,
+            group_commit=group_commit,
+        )
+        return _verify_out(scanned)
 
     def work(session: Session, caller: Caller) -> VerifyOut:
         outcome = verify_online(
@@ -58,6 +79,16 @@ async def verify(
         return _verify_out(outcome)
 
     return await as_caller(request, token, work)
+
+
+async def _refreshed(request: Request, cache: VerifierCache, now: datetime) -> Verifier:
+    """The verifier of the newest trust list, read (or published) in a worker thread."""
+
+    def load() -> Verifier:
+        with Session(request.app.state.read_engine) as session:
+            return cache.get(session, now)
+
+    return await run_in_threadpool(load)
 
 
 def _verify_out(outcome: OnlineCheck) -> VerifyOut:

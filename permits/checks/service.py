@@ -15,9 +15,17 @@ from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
 from permits.accounts.roles import CHECKING_ROLES
+from permits.accounts.tokens import callers_for_tokens, well_formed
 from permits.checks.models import Check
 from permits.checks.schemas import DeviceCheckIn
-from permits.errors import Conflict, FieldError, ValidationFailed
+from permits.errors import (
+    Conflict,
+    FieldError,
+    NotAuthenticated,
+    NotPermitted,
+    PermitsError,
+    ValidationFailed,
+)
 from permits.group_commit import GroupCommit, commit_combined
 from permits.issuance.models import Permit
 from permits.policy.service import policy_at
@@ -51,6 +59,14 @@ class VerifierCache:
         self._refresh_after = refresh_after
         self._lock = threading.Lock()
         self._cached: _Cached | None = None
+
+    def current(self) -> Verifier | None:
+        """Return the cached Verifier while it is fresh, else None (then `get` refreshes it)."""
+        with self._lock:
+            cached = self._cached
+        if cached is not None and time.monotonic() - cached.loaded < CACHE_SECONDS:
+            return cached.verifier
+        return None
 
     def get(self, session: Session, now: datetime) -> Verifier:
         """Return a Verifier for the current trust list (publishing one if needed)."""
@@ -105,6 +121,9 @@ _PERMITS = Permit.__table__  # type: ignore[attr-defined]
 _PERMIT_BY_CTI = select(_PERMITS.c.id, _PERMITS.c.status, _PERMITS.c.qr_text).where(
     _PERMITS.c.cti == bindparam("cti")
 )
+_PERMITS_BY_CTI = select(
+    _PERMITS.c.id, _PERMITS.c.status, _PERMITS.c.qr_text, _PERMITS.c.cti
+).where(_PERMITS.c.cti.in_(bindparam("ctis", expanding=True)))
 _CHECKS = Check.__table__  # type: ignore[attr-defined]
 _INSERT_CHECKS = insert(_CHECKS).returning(_CHECKS.c.id, sort_by_parameter_order=True)
 
@@ -208,7 +227,20 @@ def _record(
     now: datetime,
     group_commit: GroupCommit | None,
 ) -> OnlineCheck:
-    row = {
+    row = _check_row(caller, result, permit, cti, checkpoint, now)
+    check_id = commit_combined(session, _insert_checks, row, group_commit=group_commit)
+    return OnlineCheck(result, permit, check_id)
+
+
+def _check_row(
+    caller: Caller,
+    result: VerificationResult,
+    permit: PermitRef | None,
+    cti: str | None,
+    checkpoint: str,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
         "permit_id": permit.id if permit else None,
         "cti": cti,
         "checked_at": now,
@@ -220,14 +252,96 @@ def _record(
         "source": "online",
         "device_check_id": None,
     }
-    check_id = commit_combined(session, _insert_checks, row, group_commit=group_commit)
-    return OnlineCheck(result, permit, check_id)
 
 
 def _insert_checks(session: Session, rows: list[dict[str, Any]]) -> list[int]:
     """Insert check records with one statement; return their ids, in order."""
     result = session.connection().execute(_INSERT_CHECKS, rows)
     return [check_id for (check_id,) in result]
+
+
+@dataclass(frozen=True, slots=True)
+class _ScannedCheck:
+    """A scanned code whose signature and schedule were checked, waiting for the database."""
+
+    token: str
+    result: VerificationResult
+    cti: str | None
+    checkpoint: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class _Recorded:
+    """What the database made of a scanned check: the stored check, or why there is none."""
+
+    check: OnlineCheck | None = None
+    error: PermitsError | None = None
+
+
+async def verify_scanned(
+    *,
+    token: str,
+    verifier: Verifier,
+    qr_text: str,
+    checkpoint: str,
+    now: datetime,
+    group_commit: GroupCommit,
+) -> OnlineCheck:
+    """Verify a scanned QR text as `verify_online` does, for the caller `token` stands for,
+    with every database step done in `group_commit`'s transaction, together with the other
+    queued scans: one query finds all their callers, one all their permits, and one statement
+    stores all their checks (on PostgreSQL; SQLite's driver inserts them one by one).
+
+    The signature and schedule are checked here, on the event loop (they need no database);
+    a scan therefore costs no worker thread and no connection of its own. Raises what
+    `verify_online` raises for a token that is not valid (NotAuthenticated) or a caller who
+    may not check (NotPermitted), and then stores nothing.
+    """
+    if not well_formed(token):
+        raise NotAuthenticated("invalid token")
+    result = verifier.verify(qr_text, at=now)
+    cti = result.claims.permit_id.hex() if result.claims is not None else None
+    recorded = await group_commit.run_combined_async(
+        _check_scans, _ScannedCheck(token, result, cti, checkpoint, now)
+    )
+    if recorded.error is not None:
+        raise recorded.error
+    assert recorded.check is not None
+    return recorded.check
+
+
+def _check_scans(session: Session, scans: list[_ScannedCheck]) -> list[_Recorded]:
+    """Authenticate, look up and record a group of scans; one outcome a scan, in order."""
+    callers = callers_for_tokens(session, {scan.token for scan in scans})
+    ctis = [scan.cti for scan in scans if scan.cti is not None]
+    permits = _permits_by_cti(session, ctis) if ctis else {}
+    outcomes: list[_Recorded] = []
+    rows, stored = [], []
+    for scan in scans:
+        caller = callers[scan.token]
+        if isinstance(caller, NotAuthenticated):
+            outcomes.append(_Recorded(error=NotAuthenticated(caller.message)))
+            continue
+        try:
+            caller.require_any(CHECKING_ROLES)
+        except NotPermitted as exc:
+            outcomes.append(_Recorded(error=exc))
+            continue
+        permit = permits.get(scan.cti) if scan.cti is not None else None
+        result = _with_database_status(scan.result, permit)
+        rows.append(_check_row(caller, result, permit, scan.cti, scan.checkpoint, scan.now))
+        stored.append((len(outcomes), result, permit))
+        outcomes.append(_Recorded())
+    ids = _insert_checks(session, rows) if rows else []
+    for (index, result, permit), check_id in zip(stored, ids, strict=True):
+        outcomes[index] = _Recorded(check=OnlineCheck(result, permit, check_id))
+    return outcomes
+
+
+def _permits_by_cti(session: Session, ctis: list[str]) -> dict[str, PermitRef]:
+    rows = session.connection().execute(_PERMITS_BY_CTI, {"ctis": ctis})
+    return {row.cti: PermitRef(row.id, row.status, row.qr_text) for row in rows}
 
 
 DEVICE_CLOCK_SKEW = timedelta(minutes=10)

@@ -455,3 +455,15 @@ def test_every_permit_records_its_policy_version(
     permit = issue(client, world, medical_staff(clock()))
     assert permit["policy_version"] == 1
     assert session.exec(select(Permit.policy_version)).one() == 1
+
+
+def test_no_policy_in_force_refuses_to_issue_and_stores_nothing(
+    client: TestClient, world: World, session: Session, clock: Clock
+) -> None:
+    """Before the first policy version takes effect there is nothing to issue under: 503
+    with its own code, no permit, no signature."""
+    body = medical_staff(clock())
+    clock.advance(days=-40)  # the world's policy took effect 30 days before the test's now
+    response = client.post("/api/v1/permits", json=body, headers=world.auth("doctor"))
+    assert response.status_code == 503 and response.json()["errors"][0]["code"] == "no_policy"
+    assert session.exec(select(func.count()).select_from(Permit)).one() == 0

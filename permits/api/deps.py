@@ -130,8 +130,9 @@ async def as_caller(request: Request, token: str, work: Callable[[Session, Calle
     app's `reader(engine)` (its reads in autocommit on PostgreSQL; its writes after `begin_write`)
     and the caller `token` stands for, looked up in it; return what `work` returned.
 
-    For the busiest routes (issuing, online checks): one thread hop for the whole request
-    instead of one for each sync dependency, its clean-up and the route. Raises
+    For issuing (and online checks of a typed control code; scanned codes need no thread,
+    `permits.checks.service.verify_scanned`): one thread hop for the whole request instead
+    of one for each sync dependency, its clean-up and the route. Raises
     NotAuthenticated, before `work` runs, when the token is not valid.
     """
 

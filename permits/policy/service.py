@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam
+from sqlalchemy import Label, bindparam
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
@@ -113,9 +113,33 @@ _DOCUMENT = select(_VERSIONS.c.document).where(_VERSIONS.c.version == bindparam(
 def policy_at(session: Session, at: datetime) -> PolicyDocument:
     """Return the policy version in force at `at` (the newest whose effective time has come)."""
     row = session.connection().execute(_IN_FORCE, {"at": at}).first()
-    if row is None:
+    return policy_in_force(
+        session,
+        version=None if row is None else row.version,
+        created_at=None if row is None else row.created_at,
+    )
+
+
+def in_force_columns() -> tuple[Label[int], Label[datetime]]:
+    """The version (`policy_version`) and creation time (`policy_created_at`) of the policy
+    in force at the parameter `at`, as two columns for a caller's own query: with them,
+    `policy_in_force` needs no query once that version is parsed."""
+    return (
+        _IN_FORCE.with_only_columns(_VERSIONS.c.version).scalar_subquery().label("policy_version"),
+        _IN_FORCE.with_only_columns(_VERSIONS.c.created_at)
+        .scalar_subquery()
+        .label("policy_created_at"),
+    )
+
+
+def policy_in_force(
+    session: Session, *, version: int | None, created_at: datetime | None
+) -> PolicyDocument:
+    """As `policy_at`, for the version in force and its creation time already read
+    (`in_force_columns`); ServiceUnavailable when no policy is in force (None)."""
+    if version is None or created_at is None:
         raise ServiceUnavailable("no policy is in force: run `permits init`", code="no_policy")
-    return _parsed_document(session, row.version, row.created_at)
+    return _parsed_document(session, version, created_at)
 
 
 def policy_document(

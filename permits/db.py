@@ -223,13 +223,11 @@ def begin_write(session: Session) -> None:
 
     For a unit of work that reads, validates and signs first and writes last: on SQLite the
     read transaction (if any) ends here and a BEGIN IMMEDIATE transaction starts, so the
-    write lock is held only for the writes. A session that is already writing, or one on
-    another database, is left as it is (there, row locks do this job). Objects read before
-    stay usable: sessions here do not expire them.
-
-    On PostgreSQL a session of `reader(engine)` leaves autocommit here for a transaction at
-    the database's own isolation level; any other session is left as it is (there, row locks
-    do the job of SQLite's write lock).
+    write lock is held only for the writes. A session that is already writing is left as it
+    is, and so is one on another database (there, row locks do this job), except that on
+    PostgreSQL a session of `reader(engine)` leaves autocommit here for a transaction at the
+    database's own isolation level. Objects read before stay usable: sessions here do not
+    expire them.
     """
     bind = session.get_bind()
     if bind.dialect.name != "sqlite":

@@ -63,6 +63,11 @@ def _store_one(session: Session, *, store: Store[I, T], item: I) -> T:
     return result
 
 
+def _combined(store: Store[I, T], item: I, key: Hashable) -> _Unit[T]:
+    """A unit that stores `item` with the other queued items of (`store`, `key`)."""
+    return _Unit(partial(_store_one, store=store, item=item), Future(), (store, key), item)
+
+
 class GroupCommit:
     """Runs units of write work from many threads in shared transactions, one group at a
     time, on a writer thread of its own per process (started on first use, so after a fork).
@@ -97,8 +102,7 @@ class GroupCommit:
         As with `run`, an error of the combined call (or of the group) makes each unit run
         again alone, as `store(session, [item])`, so an item's error is its own.
         """
-        work = partial(_store_one, store=store, item=item)
-        return self._submit(_Unit(work, Future(), (store, key), item))
+        return self._submit(_combined(store, item, key))
 
     async def run_combined_async(self, store: Store[I, T], item: I, *, key: Hashable = None) -> T:
         """As `run_combined`, awaited on the event loop instead of blocking a thread: a
@@ -107,17 +111,17 @@ class GroupCommit:
         A request cancelled while its item is queued (its client went away) leaves the item to
         be stored all the same; only the answer is dropped.
         """
-        work = partial(_store_one, store=store, item=item)
-        unit = _Unit(work, Future(), (store, key), item)
-        self._ensure_thread()
-        self._queue.put(unit)
+        unit = self._enqueue(_combined(store, item, key))
         async with asyncio.timeout(WAIT_SECONDS):
             return await asyncio.wrap_future(unit.done)
 
     def _submit(self, unit: _Unit[T]) -> T:
+        return self._enqueue(unit).done.result(timeout=WAIT_SECONDS)
+
+    def _enqueue(self, unit: _Unit[T]) -> _Unit[T]:
         self._ensure_thread()
         self._queue.put(unit)
-        return unit.done.result(timeout=WAIT_SECONDS)
+        return unit
 
     def _ensure_thread(self) -> None:
         thread = self._thread

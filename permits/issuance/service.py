@@ -80,6 +80,10 @@ _PERMITS = Permit.__table__  # type: ignore[attr-defined]
 _SELECT_ORGANISATION = select(_ORGANISATIONS).where(
     _ORGANISATIONS.c.id == bindparam("organisation_id")
 )
+_ID_BY_KEY = select(_PERMITS.c.id).where(
+    _PERMITS.c.organisation_id == bindparam("organisation_id"),
+    _PERMITS.c.idempotency_key == bindparam("idempotency_key"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,13 +101,7 @@ _CONTEXT = (
     select(_ORGANISATIONS)
     .add_columns(
         active_kid_of(_ORGANISATIONS.c.id),
-        select(_PERMITS.c.id)
-        .where(
-            _PERMITS.c.organisation_id == _ORGANISATIONS.c.id,
-            _PERMITS.c.idempotency_key == bindparam("idempotency_key"),
-        )
-        .scalar_subquery()
-        .label("replay_id"),
+        _ID_BY_KEY.scalar_subquery().label("replay_id"),
         *in_force_columns(),
     )
     .where(_ORGANISATIONS.c.id == bindparam("organisation_id"))
@@ -443,12 +441,6 @@ def _permits_by_key(
         .where(col(Permit.idempotency_key).in_(keys))
     ).all()
     return {permit.idempotency_key: permit for permit in found if permit.idempotency_key}
-
-
-_ID_BY_KEY = select(_PERMITS.c.id).where(
-    _PERMITS.c.organisation_id == bindparam("organisation_id"),
-    _PERMITS.c.idempotency_key == bindparam("idempotency_key"),
-)
 
 
 def _idempotent_replay(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import ColumnElement, Label, bindparam, update
+from sqlalchemy import ColumnElement, Label, Select, bindparam, update
 from sqlmodel import Session, col, select
 
 from permits.accounts.caller import Caller
@@ -166,9 +167,18 @@ def _get(session: Session, kid: str) -> IssuerKey:
 
 
 _KEYS = IssuerKey.__table__  # type: ignore[attr-defined]
-_ACTIVE_KID = select(_KEYS.c.kid).where(
-    _KEYS.c.organisation_id == bindparam("organisation_id"), _KEYS.c.status == ACTIVE
-)
+
+
+def _active_kid(organisation_id: ColumnElement[int]) -> Select[Any]:
+    return (
+        select(_KEYS.c.kid)
+        .where(_KEYS.c.organisation_id == organisation_id, _KEYS.c.status == ACTIVE)
+        .order_by(_KEYS.c.activated_at.desc())
+        .limit(1)  # never two active keys, but a scalar subquery must not fail if there were
+    )
+
+
+_ACTIVE_KID = _active_kid(bindparam("organisation_id"))
 
 
 def signing_key(session: Session, *, organisation: Organisation, keystore: KeyStore) -> SigningKey:
@@ -183,14 +193,7 @@ def signing_key(session: Session, *, organisation: Organisation, keystore: KeySt
 def active_kid_of(organisation_id: ColumnElement[int]) -> Label[str]:
     """The kid (`active_kid`) of the active key of the organisation `organisation_id` names,
     as a column for a caller's own query, which then needs no query of its own for it."""
-    return (
-        select(_KEYS.c.kid)
-        .where(_KEYS.c.organisation_id == organisation_id, _KEYS.c.status == ACTIVE)
-        .order_by(_KEYS.c.activated_at.desc())
-        .limit(1)  # never two active keys, but a scalar subquery must not fail if there were
-        .scalar_subquery()
-        .label("active_kid")
-    )
+    return _active_kid(organisation_id).scalar_subquery().label("active_kid")
 
 
 def signing_key_of(

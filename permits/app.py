@@ -16,6 +16,7 @@ from permits.certificates.routes import api_router as certificates_router
 from permits.certificates.routes import holder_router
 from permits.checkpoint.routes import router as checkpoint_router
 from permits.checks.routes import router as checks_router
+from permits.checks.scan_path import ScanPathMiddleware
 from permits.checks.service import VerifierCache
 from permits.db import make_engine, reader
 from permits.group_commit import GroupCommit
@@ -57,6 +58,7 @@ def create_app(
         app.state.keystore, timedelta(seconds=settings.list_refresh_seconds)
     )
     install_error_handlers(app)
+    app.add_middleware(ScanPathMiddleware)  # scanned codes skip FastAPI's own steps
     app.add_middleware(RefuseNulMiddleware)  # before a NUL reaches PostgreSQL: 422, by field
     install_api_docs(app)
     api = APIRouter(prefix="/api/v1")

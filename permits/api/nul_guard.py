@@ -94,7 +94,7 @@ class RefuseNulMiddleware:
             size += len(message.get("body", b""))
             more = message.get("more_body", False)
             if size > MAX_INSPECTED:  # longer than it said: not ours to judge
-                await self.app(scope, _replay(messages, receive), send)
+                await self.app(scope, replay(messages, receive), send)
                 return
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         if b"\\u0000" in body:
@@ -103,10 +103,10 @@ class RefuseNulMiddleware:
         if fields:
             await _refuse(scope, receive, send, fields)
             return
-        await self.app(scope, _replay(messages, receive), send)
+        await self.app(scope, replay(messages, receive), send)
 
 
-def _replay(messages: list[Message], receive: Receive) -> Receive:
+def replay(messages: list[Message], receive: Receive) -> Receive:
     """A receive() that hands the app the messages already read, in order, then the
     client's next ones."""
     pending = list(messages)

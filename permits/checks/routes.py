@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from permits.accounts.caller import Caller
 from permits.api.deps import (
@@ -54,16 +55,9 @@ async def verify(
 ) -> VerifyOut:
     """Verify a permit online and record the check (checkpoint, officer, time, result)."""
     if body.qr_text and not body.control_code:  # a scanned code: the busy path
-        verifier = cache.current() or await _refreshed(request, cache, now)
-        scanned = await verify_scanned(
-            token=token,
-            verifier=verifier,
-            qr_text=body.qr_text,
-            checkpoint=body.checkpoint,
-            now=now,
-            group_commit=group_commit,
+        return await scanned_answer(
+            request.app.state, token=token, qr_text=body.qr_text, checkpoint=body.checkpoint
         )
-        return _verify_out(scanned)
 
     def work(session: Session, caller: Caller) -> VerifyOut:
         outcome = verify_online(
@@ -81,11 +75,29 @@ async def verify(
     return await as_caller(request, token, work)
 
 
-async def _refreshed(request: Request, cache: VerifierCache, now: datetime) -> Verifier:
+async def scanned_answer(state: State, *, token: str, qr_text: str, checkpoint: str) -> VerifyOut:
+    """The answer to a scanned code checked online at `checkpoint` by the caller `token`
+    stands for, with the app's clock, verifier and check lane (`state`); the check is stored.
+    Raises what `verify_scanned` raises. Both the route and `ScanPathMiddleware` answer so.
+    """
+    now: datetime = state.clock()
+    cache: VerifierCache = state.verifier_cache
+    scanned = await verify_scanned(
+        token=token,
+        verifier=cache.current() or await _refreshed(state, cache, now),
+        qr_text=qr_text,
+        checkpoint=checkpoint,
+        now=now,
+        group_commit=state.check_writes,
+    )
+    return _verify_out(scanned)
+
+
+async def _refreshed(state: State, cache: VerifierCache, now: datetime) -> Verifier:
     """The verifier of the newest trust list, read (or published) in a worker thread."""
 
     def load() -> Verifier:
-        with Session(request.app.state.read_engine) as session:
+        with Session(state.read_engine) as session:
             return cache.get(session, now)
 
     return await run_in_threadpool(load)

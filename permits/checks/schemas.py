@@ -6,14 +6,17 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+QR_TEXT_MAX = 4096  # characters of a scanned code
+CHECKPOINT_MAX = 100  # characters of a checkpoint's name or code
+
 
 class VerifyIn(BaseModel):
     """A QR text or a typed control code, and where it was checked."""
 
     model_config = ConfigDict(extra="forbid")
-    qr_text: str | None = Field(default=None, max_length=4096)
+    qr_text: str | None = Field(default=None, max_length=QR_TEXT_MAX)
     control_code: str | None = Field(default=None, max_length=20)
-    checkpoint: str = Field(min_length=1, max_length=100)
+    checkpoint: str = Field(min_length=1, max_length=CHECKPOINT_MAX)
 
 
 class PersonView(BaseModel):

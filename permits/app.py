@@ -22,6 +22,7 @@ from permits.db import make_engine, reader
 from permits.group_commit import GroupCommit
 from permits.issuance.routes import router as permits_router
 from permits.ops.install import install_operations
+from permits.ops.priority import ChecksFirstMiddleware, issuing_pool
 from permits.settings import Settings, get_settings
 from permits.timezone import utcnow
 from permits.trust.keystore import KeyStore, keystore_for
@@ -52,7 +53,11 @@ def create_app(
     app.state.keystore = keystore or keystore_for(settings)
     app.state.clock = clock
     # Two lanes, so that an officer's check never waits behind a group of issued permits.
-    app.state.permit_writes = GroupCommit(app.state.engine, name="permits")
+    # Issuing's threads yield the CPU to checks on a busy machine (permits.ops.priority).
+    app.state.issuing_pool = issuing_pool(settings.issuing_nice)
+    app.state.permit_writes = GroupCommit(
+        app.state.engine, name="permits", nice=settings.issuing_nice
+    )
     app.state.check_writes = GroupCommit(app.state.engine, name="checks")
     app.state.verifier_cache = VerifierCache(
         app.state.keystore, timedelta(seconds=settings.list_refresh_seconds)
@@ -60,6 +65,9 @@ def create_app(
     install_error_handlers(app)
     app.add_middleware(ScanPathMiddleware)  # scanned codes skip FastAPI's own steps
     app.add_middleware(RefuseNulMiddleware)  # before a NUL reaches PostgreSQL: 422, by field
+    app.add_middleware(  # issuing waits, unread, behind checks on a busy worker
+        ChecksFirstMiddleware, while_checking=settings.issuing_while_checking
+    )
     install_api_docs(app)
     api = APIRouter(prefix="/api/v1")
     api.include_router(permits_router)

@@ -37,6 +37,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from permits.db import begin_write, write_session
+from permits.ops.priority import lower_thread_priority
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741 - an item of a combined store
@@ -73,12 +74,16 @@ class GroupCommit:
     time, on a writer thread of its own per process (started on first use, so after a fork).
 
     `name` names the lane (and its thread): kinds of work that must not wait for each other
-    get a GroupCommit each.
+    get a GroupCommit each. `nice` lowers the writer thread's CPU priority
+    (`permits.ops.priority`): issuing's lane yields the CPU to the check lane's.
     """
 
-    def __init__(self, engine: Engine, *, name: str, max_group: int = MAX_GROUP) -> None:
+    def __init__(
+        self, engine: Engine, *, name: str, max_group: int = MAX_GROUP, nice: int = 0
+    ) -> None:
         self._engine = engine
         self._name = name
+        self._nice = nice
         self._max_group = max_group
         self._queue: queue.SimpleQueue[_Unit[Any]] = queue.SimpleQueue()
         self._start = threading.Lock()
@@ -135,6 +140,7 @@ class GroupCommit:
                 self._thread.start()
 
     def _loop(self) -> None:
+        lower_thread_priority(self._nice)
         while True:
             group = [self._queue.get()]
             while len(group) < self._max_group:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_PASSPHRASE = "demo-only-key-passphrase"  # noqa: S105 - refused outside demo/test mode
@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8000"
     list_refresh_seconds: int = 3600
     sql_echo: bool = False
+    # Checks before issuing on a busy worker (permits.ops.priority): issuing's threads run
+    # at this CPU niceness (0: as every other thread), and at most this many issuing requests
+    # are under way at once in a worker that is answering online checks.
+    issuing_nice: int = Field(default=15, ge=0, le=19)
+    issuing_while_checking: int = Field(default=2, ge=1)
 
     @model_validator(mode="after")
     def _refuse_demo_secrets(self) -> Settings:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -17,11 +17,14 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, select
 
+from permits.app import create_app
 from permits.audit.models import AuditEvent
 from permits.audit.service import verify_chain
 from permits.checks.models import Check
 from permits.group_commit import GroupCommit
 from permits.issuance.models import Permit
+from permits.settings import Settings
+from permits.trust.keystore import KeyStore
 from tests.conftest import Clock
 from tests.factories import World, medical_staff
 from tests.helpers import issue
@@ -150,12 +153,24 @@ def test_a_unit_error_that_is_not_the_database_reaches_its_caller(engine: Engine
 # -- through the API: many requests at once ---------------------------------------------------
 
 
+@pytest.fixture
+def unlimited(
+    settings: Settings, engine: Engine, keystore: KeyStore, clock: Clock, world: World
+) -> Iterator[TestClient]:
+    """A client of an app that never holds issuing back behind checks (`permits.ops.priority`):
+    the test below needs the clerks' permits to queue in the lane while officers check."""
+    settings = settings.model_copy(update={"issuing_while_checking": 100})
+    with TestClient(create_app(settings, engine=engine, keystore=keystore, clock=clock)) as c:
+        yield c
+
+
 def test_concurrent_requests_each_get_their_own_stored_permit_and_check(
-    client: TestClient, world: World, session: Session, clock: Clock
+    unlimited: TestClient, world: World, session: Session, clock: Clock
 ) -> None:
     """Sixteen clerks issue and eight officers check at once: every answer is a stored row
     (distinct consecutive serials, one audit event each, the chain intact), and the
     requests did share transactions."""
+    client = unlimited
     sizes: list[int] = []
     lane = client.app.state.permit_writes  # type: ignore[attr-defined]
     transaction = lane._transaction

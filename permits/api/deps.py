@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from datetime import datetime
 from typing import Annotated, TypeVar
 
@@ -125,7 +128,13 @@ def get_caller(request: Request) -> Caller:
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
-async def as_caller(request: Request, token: str, work: Callable[[Session, Caller], T]) -> T:
+async def as_caller(
+    request: Request,
+    token: str,
+    work: Callable[[Session, Caller], T],
+    *,
+    pool: Executor | None = None,
+) -> T:
     """Run `work(session, caller)` in one worker thread, with a read-first session of the
     app's `reader(engine)` (its reads in autocommit on PostgreSQL; its writes after `begin_write`)
     and the caller `token` stands for, looked up in it; return what `work` returned.
@@ -133,11 +142,15 @@ async def as_caller(request: Request, token: str, work: Callable[[Session, Calle
     For issuing (and online checks of a typed control code; scanned codes need no thread,
     `permits.checks.service.verify_scanned`): one thread hop for the whole request instead
     of one for each sync dependency, its clean-up and the route. Raises
-    NotAuthenticated, before `work` runs, when the token is not valid.
+    NotAuthenticated, before `work` runs, when the token is not valid. The thread comes from
+    `pool` when given (issuing's own, at a lower CPU priority), else from the shared pool.
     """
 
     def run() -> T:
         with Session(request.app.state.read_engine, expire_on_commit=False) as session:
             return work(session, caller_for_token(session, token))
 
-    return await run_in_threadpool(run)
+    if pool is None:
+        return await run_in_threadpool(run)
+    context = contextvars.copy_context()  # handed on, as run_in_threadpool does
+    return await asyncio.get_running_loop().run_in_executor(pool, context.run, run)

@@ -71,7 +71,7 @@ async def issue(
             status.HTTP_200_OK if replay else status.HTTP_201_CREATED,
         )
 
-    return await as_caller(request, token, work)
+    return await as_caller(request, token, work, pool=request.app.state.issuing_pool)
 
 
 @router.post("/batch", response_model=BatchOut)

@@ -9,5 +9,6 @@ as static files, security headers, readiness, online backup and restore.
     asgi.py       the production ASGI entry point (pool sized for the worker count)
     backup.py     `permits backup` / `permits restore` for SQLite and PostgreSQL
     logs.py       holders' bearer links redacted from access logs
+    priority.py   checkpoint checks before issuing on a busy worker (nice, admission)
     install.py    wires headers, /readyz, /lists/ and log redaction into `create_app`
 """

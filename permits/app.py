@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
 from fastapi import APIRouter, FastAPI
@@ -31,6 +32,15 @@ from permits.web.install import install_web
 from permits.workspace.routes import router as workspace_router
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start the write lanes' threads from the event loop's thread, at the worker's own CPU
+    priority (one started from issuing's pool would take its lower one)."""
+    app.state.permit_writes.start()
+    app.state.check_writes.start()
+    yield
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -41,6 +51,7 @@ def create_app(
     """Return the application. Tests pass their own engine, key store and clock."""
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=_lifespan,
         title="permits",
         version=__version__,
         description="Signed movement permits: issue, sign, verify offline, revoke.",
@@ -55,9 +66,7 @@ def create_app(
     # Two lanes, so that an officer's check never waits behind a group of issued permits.
     # Issuing's threads yield the CPU to checks on a busy machine (permits.ops.priority).
     app.state.issuing_pool = issuing_pool(settings.issuing_nice)
-    app.state.permit_writes = GroupCommit(
-        app.state.engine, name="permits", nice=settings.issuing_nice
-    )
+    app.state.permit_writes = GroupCommit(app.state.engine, name="permits")
     app.state.check_writes = GroupCommit(app.state.engine, name="checks")
     app.state.verifier_cache = VerifierCache(
         app.state.keystore, timedelta(seconds=settings.list_refresh_seconds)

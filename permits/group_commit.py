@@ -37,7 +37,6 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlmodel import Session
 
 from permits.db import begin_write, write_session
-from permits.ops.priority import lower_thread_priority
 
 T = TypeVar("T")
 I = TypeVar("I")  # noqa: E741 - an item of a combined store
@@ -74,16 +73,12 @@ class GroupCommit:
     time, on a writer thread of its own per process (started on first use, so after a fork).
 
     `name` names the lane (and its thread): kinds of work that must not wait for each other
-    get a GroupCommit each. `nice` lowers the writer thread's CPU priority
-    (`permits.ops.priority`): issuing's lane yields the CPU to the check lane's.
+    get a GroupCommit each.
     """
 
-    def __init__(
-        self, engine: Engine, *, name: str, max_group: int = MAX_GROUP, nice: int = 0
-    ) -> None:
+    def __init__(self, engine: Engine, *, name: str, max_group: int = MAX_GROUP) -> None:
         self._engine = engine
         self._name = name
-        self._nice = nice
         self._max_group = max_group
         self._queue: queue.SimpleQueue[_Unit[Any]] = queue.SimpleQueue()
         self._start = threading.Lock()
@@ -124,11 +119,14 @@ class GroupCommit:
         return self._enqueue(unit).done.result(timeout=WAIT_SECONDS)
 
     def _enqueue(self, unit: _Unit[T]) -> _Unit[T]:
-        self._ensure_thread()
+        self.start()
         self._queue.put(unit)
         return unit
 
-    def _ensure_thread(self) -> None:
+    def start(self) -> None:
+        """Start the writer thread now, from the calling thread, unless it runs already (the
+        first unit starts it otherwise). On Linux a thread takes its starter's CPU priority:
+        the app starts its lanes from the event loop's thread, not from issuing's pool."""
         thread = self._thread
         if thread is not None and thread.is_alive():
             return
@@ -140,7 +138,6 @@ class GroupCommit:
                 self._thread.start()
 
     def _loop(self) -> None:
-        lower_thread_priority(self._nice)
         while True:
             group = [self._queue.get()]
             while len(group) < self._max_group:

@@ -82,7 +82,11 @@ def _token_and_length(headers: list[tuple[bytes, bytes]]) -> tuple[str | None, i
     token: str | None = None
     length: int | None = None
     json_body = False
+    seen: set[bytes] = set()
     for name, value in headers:
+        if name in seen:
+            continue  # the first of a repeated header counts, as in Starlette's Headers.get
+        seen.add(name)
         if name == b"authorization":
             scheme, _, rest = value.decode("latin-1").partition(" ")
             if scheme.lower() == "bearer" and rest.strip():

@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     # at this CPU niceness (0: as every other thread), and at most this many issuing requests
     # are under way at once in a worker that is answering online checks.
     issuing_nice: int = Field(default=15, ge=0, le=19)
-    issuing_while_checking: int = Field(default=4, ge=1)
+    issuing_while_checking: int = Field(default=2, ge=1)
 
     @model_validator(mode="after")
     def _refuse_demo_secrets(self) -> Settings:

@@ -9,11 +9,12 @@ a bearer token) and hands every other request, unread, to the app: the route the
 it as before, errors and all. It sits inside the app's other middlewares, so a scan still
 gets the security headers, the NUL guard, the body limit and the 500 handler, and it
 renders errors with the app's own exception handlers. The answer is the route's
-`VerifyOut`, byte for byte what the route sends.
+`VerifyOut`: the same JSON, status and headers as the route's.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -59,7 +60,9 @@ class ScanPathMiddleware:
             handler = _handler_for(app, exc)
             if handler is None:
                 raise
-            response = await handler(Request(scope, replay(messages, receive)), exc)
+            response = handler(Request(scope, replay(messages, receive)), exc)
+            if inspect.isawaitable(response):  # Starlette allows sync handlers too
+                response = await response
             await response(scope, receive, send)
             return
         content = answer.model_dump_json().encode()

@@ -4,9 +4,9 @@ A car at a checkpoint waits, engine running, for its verdict; a clerk's permit m
 second longer without harm. When the machine is saturated (a lockdown's first morning), a
 worker therefore serves online checks first, in two ways:
 
-1. Issuing's thread work (reading its context, validating, signing) runs in threads of its
-   own at a lower CPU priority (`nice`, Linux; elsewhere nothing changes), so that the
-   kernel runs the event loops that answer scans, and the check lane, first. The permit
+1. A single permit's thread work (reading its context, validating, signing) runs in
+   threads of its own at a lower CPU priority (`nice`, Linux; elsewhere nothing changes), so
+   that the kernel runs the event loops that answer scans, and the check lane, first. The permit
    lane's writer keeps its priority: it holds the organisation's serial counter until its
    commit, and a writer preempted while holding it would hold up every other worker's
    issuing too.

@@ -25,7 +25,8 @@ from tests.helpers import issue
 
 
 class _Held:
-    """An inner app whose requests run until the test releases them, one gate per request."""
+    """An inner app whose requests run until the test releases them, one gate per request;
+    each then answers with its scope's "answer" status (200 unless the test says)."""
 
     def __init__(self) -> None:
         self.started: list[str] = []
@@ -36,6 +37,8 @@ class _Held:
         self.started.append(name)
         self.gates[name] = asyncio.Event()
         await self.gates[name].wait()
+        await send({"type": "http.response.start", "status": scope["answer"], "headers": []})
+        await send({"type": "http.response.body", "body": b""})
 
     def release(self, name: str) -> None:
         self.gates[name].set()
@@ -56,8 +59,8 @@ def _run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
         pool.submit(asyncio.run, scenario()).result(timeout=30)
 
 
-def _request(path: str, name: str, method: str = "POST") -> dict[str, Any]:
-    return {"type": "http", "method": method, "path": path, "name": name}
+def _request(path: str, name: str, method: str = "POST", answer: int = 200) -> dict[str, Any]:
+    return {"type": "http", "method": method, "path": path, "name": name, "answer": answer}
 
 
 async def _settle() -> None:
@@ -77,6 +80,14 @@ async def _start(middleware: ChecksFirstMiddleware, scope: dict[str, Any]) -> as
     return task
 
 
+async def _answered_check(
+    inner: _Held, middleware: ChecksFirstMiddleware, name: str = "check", answer: int = 200
+) -> None:
+    task = await _start(middleware, _request("/api/v1/verify", name, answer=answer))
+    inner.release(name)
+    await task
+
+
 def test_without_checks_issuing_is_not_held_back() -> None:
     async def scenario() -> None:
         inner = _Held()
@@ -91,11 +102,26 @@ def test_without_checks_issuing_is_not_held_back() -> None:
     _run(scenario)
 
 
+def test_refused_checks_hold_nothing_back() -> None:
+    async def scenario() -> None:
+        inner = _Held()
+        middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
+        for n, status in enumerate((401, 403, 422)):
+            await _answered_check(inner, middleware, f"refused{n}", answer=status)
+        tasks = [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(3)]
+        assert inner.started[-3:] == ["p0", "p1", "p2"] and middleware.waiting == 0
+        for i in range(3):
+            inner.release(f"p{i}")
+        await asyncio.gather(*tasks)
+
+    _run(scenario)
+
+
 def test_while_checking_issuing_waits_in_order_and_others_pass() -> None:
     async def scenario() -> None:
         inner, clock = _Held(), _Clock()
         middleware = ChecksFirstMiddleware(inner, while_checking=2, window=1.0, clock=clock)
-        check = await _start(middleware, _request("/api/v1/verify", "check"))
+        await _answered_check(inner, middleware)
         issuing = [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(3)]
         batch = await _start(middleware, _request("/api/v1/permits/batch", "batch"))
         page = await _start(middleware, _request("/api/v1/permits", "search", method="GET"))
@@ -107,14 +133,14 @@ def test_while_checking_issuing_waits_in_order_and_others_pass() -> None:
         await _settle()
         assert inner.started[-1] == "p2" and middleware.waiting == 1
 
-        inner.release("check")  # the check is answered; it still counts for `window`
+        clock.now += 0.5  # still within the window of the check
         inner.release("p1")
         await _settle()
         assert inner.started[-1] == "batch" and middleware.waiting == 0
         for name in ("p2", "batch", "search", "upload"):
             inner.release(name)
-        await asyncio.gather(check, *issuing, batch, page, other)
-        assert middleware.issuing == 0 and middleware.checking == 0
+        await asyncio.gather(*issuing, batch, page, other)
+        assert middleware.issuing == 0
 
     _run(scenario)
 
@@ -123,16 +149,14 @@ def test_when_checks_stop_every_held_request_goes_on() -> None:
     async def scenario() -> None:
         inner, clock = _Held(), _Clock()
         middleware = ChecksFirstMiddleware(inner, while_checking=1, window=1.0, clock=clock)
-        check = await _start(middleware, _request("/api/v1/verify", "check"))
-        inner.release("check")
-        await check
+        await _answered_check(inner, middleware)
         tasks = [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(4)]
         assert inner.started == ["check", "p0"] and middleware.waiting == 3
         clock.now += 0.5
         inner.release("p0")
         await _settle()
         assert inner.started == ["check", "p0", "p1"]  # within the window: one at a time
-        clock.now += 1.0  # no check for longer than the window
+        clock.now += 1.0  # no check answered for longer than the window
         inner.release("p1")
         await _settle()
         assert inner.started == ["check", "p0", "p1", "p2", "p3"] and middleware.waiting == 0
@@ -147,7 +171,7 @@ def test_a_held_request_whose_client_went_away_takes_no_place() -> None:
     async def scenario() -> None:
         inner = _Held()
         middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
-        check = await _start(middleware, _request("/api/v1/verify", "check"))
+        await _answered_check(inner, middleware)
         first = await _start(middleware, _request("/api/v1/permits", "p0"))
         gone = await _start(middleware, _request("/api/v1/permits", "gone"))
         last = await _start(middleware, _request("/api/v1/permits", "p2"))
@@ -159,8 +183,7 @@ def test_a_held_request_whose_client_went_away_takes_no_place() -> None:
         await _settle()
         assert inner.started == ["check", "p0", "p2"] and middleware.issuing == 1
         inner.release("p2")
-        inner.release("check")
-        await asyncio.gather(check, first, last)
+        await asyncio.gather(first, last)
         assert middleware.issuing == 0
 
     _run(scenario)
@@ -205,7 +228,7 @@ def test_a_request_cancelled_just_as_it_was_let_through_gives_its_place_on() -> 
     async def scenario() -> None:
         inner = _Held()
         middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
-        check = await _start(middleware, _request("/api/v1/verify", "check"))
+        await _answered_check(inner, middleware)
         first = await _start(middleware, _request("/api/v1/permits", "p0"))
         late = await _start(middleware, _request("/api/v1/permits", "late"))
         after = await _start(middleware, _request("/api/v1/permits", "p2"))
@@ -218,8 +241,7 @@ def test_a_request_cancelled_just_as_it_was_let_through_gives_its_place_on() -> 
         assert late.cancelled() and inner.started == ["check", "p0", "p2"]
         assert middleware.issuing == 1 and middleware.waiting == 0
         inner.release("p2")
-        inner.release("check")
-        await asyncio.gather(check, first, after)
+        await asyncio.gather(first, after)
         assert middleware.issuing == 0
 
     _run(scenario)

@@ -10,10 +10,11 @@ worker therefore serves online checks first, in two ways:
    lane's writer keeps its priority: it holds the organisation's serial counter until its
    commit, and a writer preempted while holding it would hold up every other worker's
    issuing too.
-2. `ChecksFirstMiddleware`: while the worker is answering online checks (one under way, or
-   one answered within the last `window` seconds), at most `while_checking` issuing requests
-   are under way at once; the others wait, unread and in order of arrival, costing no CPU.
-   With no checks about, issuing is not limited.
+2. `ChecksFirstMiddleware`: while the worker is answering online checks (one answered,
+   200, within the last `window` seconds; refused requests do not count, so a flood of them
+   cannot hold issuing back), at most `while_checking` issuing requests are under way at
+   once; the others wait, unread and in order of arrival, costing no CPU. With no checks
+   about, issuing is not limited.
 
 Issuing never stops: at least `while_checking` requests always proceed.
 """
@@ -30,7 +31,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CHECK_PATHS = frozenset({"/api/v1/verify"})
 ISSUING_PATHS = frozenset({"/api/v1/permits", "/api/v1/permits/batch"})
@@ -76,7 +77,6 @@ class ChecksFirstMiddleware:
         self.while_checking = while_checking
         self.window = window
         self.clock = clock
-        self.checking = 0
         self.issuing = 0
         self._last_check = -float("inf")
         self._waiting: deque[asyncio.Future[None]] = deque()
@@ -85,12 +85,7 @@ class ChecksFirstMiddleware:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
         elif scope["path"] in CHECK_PATHS:
-            self.checking += 1
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                self.checking -= 1
-                self._last_check = self.clock()
+            await self.app(scope, receive, self._noting_answered_checks(send))
         elif scope["path"] in ISSUING_PATHS:
             await self._admitted()
             try:
@@ -101,13 +96,24 @@ class ChecksFirstMiddleware:
         else:
             await self.app(scope, receive, send)
 
+    def _noting_answered_checks(self, send: Send) -> Send:
+        """`send`, noting the time of each check answered with 200: only a check that was
+        answered counts, so refused requests (no token, say) hold no issuing back."""
+
+        async def noting(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                self._last_check = self.clock()
+            await send(message)
+
+        return noting
+
     @property
     def waiting(self) -> int:
         """Issuing requests held back now."""
         return sum(1 for future in self._waiting if not future.done())
 
     def _checks_about(self) -> bool:
-        return self.checking > 0 or self.clock() - self._last_check < self.window
+        return self.clock() - self._last_check < self.window
 
     def _may_start(self) -> bool:
         return self.issuing < self.while_checking or not self._checks_about()

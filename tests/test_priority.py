@@ -80,6 +80,11 @@ async def _start(middleware: ChecksFirstMiddleware, scope: dict[str, Any]) -> as
     return task
 
 
+async def _issuing(middleware: ChecksFirstMiddleware, count: int) -> list[asyncio.Task[None]]:
+    """Start `count` issuing requests, named p0, p1..., in that order."""
+    return [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(count)]
+
+
 async def _answered_check(
     inner: _Held, middleware: ChecksFirstMiddleware, name: str = "check", answer: int = 200
 ) -> None:
@@ -92,7 +97,7 @@ def test_without_checks_issuing_is_not_held_back() -> None:
     async def scenario() -> None:
         inner = _Held()
         middleware = ChecksFirstMiddleware(inner, while_checking=2, clock=_Clock())
-        tasks = [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(6)]
+        tasks = await _issuing(middleware, 6)
         assert inner.started == [f"p{i}" for i in range(6)] and middleware.waiting == 0
         for i in range(6):
             inner.release(f"p{i}")
@@ -108,7 +113,7 @@ def test_refused_checks_hold_nothing_back() -> None:
         middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
         for n, status in enumerate((401, 403, 422)):
             await _answered_check(inner, middleware, f"refused{n}", answer=status)
-        tasks = [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(3)]
+        tasks = await _issuing(middleware, 3)
         assert inner.started[-3:] == ["p0", "p1", "p2"] and middleware.waiting == 0
         for i in range(3):
             inner.release(f"p{i}")
@@ -122,7 +127,7 @@ def test_while_checking_issuing_waits_in_order_and_others_pass() -> None:
         inner, clock = _Held(), _Clock()
         middleware = ChecksFirstMiddleware(inner, while_checking=2, window=1.0, clock=clock)
         await _answered_check(inner, middleware)
-        issuing = [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(3)]
+        issuing = await _issuing(middleware, 3)
         batch = await _start(middleware, _request("/api/v1/permits/batch", "batch"))
         page = await _start(middleware, _request("/api/v1/permits", "search", method="GET"))
         other = await _start(middleware, _request("/api/v1/checks/device", "upload"))
@@ -150,7 +155,7 @@ def test_when_checks_stop_every_held_request_goes_on() -> None:
         inner, clock = _Held(), _Clock()
         middleware = ChecksFirstMiddleware(inner, while_checking=1, window=1.0, clock=clock)
         await _answered_check(inner, middleware)
-        tasks = [await _start(middleware, _request("/api/v1/permits", f"p{i}")) for i in range(4)]
+        tasks = await _issuing(middleware, 4)
         assert inner.started == ["check", "p0"] and middleware.waiting == 3
         clock.now += 0.5
         inner.release("p0")
@@ -189,6 +194,29 @@ def test_a_held_request_whose_client_went_away_takes_no_place() -> None:
     _run(scenario)
 
 
+def test_a_request_cancelled_just_as_it_was_let_through_gives_its_place_on() -> None:
+    async def scenario() -> None:
+        inner = _Held()
+        middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
+        await _answered_check(inner, middleware)
+        first = await _start(middleware, _request("/api/v1/permits", "p0"))
+        late = await _start(middleware, _request("/api/v1/permits", "late"))
+        after = await _start(middleware, _request("/api/v1/permits", "p2"))
+        inner.release("p0")
+        while middleware.waiting == 2:  # until p0's end lets `late` through
+            await asyncio.sleep(0)
+        assert "late" not in inner.started  # let through, not yet running
+        late.cancel()
+        await _settle()
+        assert late.cancelled() and inner.started == ["check", "p0", "p2"]
+        assert middleware.issuing == 1 and middleware.waiting == 0
+        inner.release("p2")
+        await asyncio.gather(first, after)
+        assert middleware.issuing == 0
+
+    _run(scenario)
+
+
 def test_issuing_can_never_be_stopped() -> None:
     with pytest.raises(ValueError, match="while_checking"):
         ChecksFirstMiddleware(_Held(), while_checking=0)
@@ -222,26 +250,3 @@ def test_issuings_threads_run_at_a_lower_priority_and_checks_do_not(
         # The lanes' writers keep their priority (the permit lane's holds the serial lock).
         assert _nice(app.state.permit_writes._thread.native_id) == 0
         assert _nice(app.state.check_writes._thread.native_id) == 0
-
-
-def test_a_request_cancelled_just_as_it_was_let_through_gives_its_place_on() -> None:
-    async def scenario() -> None:
-        inner = _Held()
-        middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
-        await _answered_check(inner, middleware)
-        first = await _start(middleware, _request("/api/v1/permits", "p0"))
-        late = await _start(middleware, _request("/api/v1/permits", "late"))
-        after = await _start(middleware, _request("/api/v1/permits", "p2"))
-        inner.release("p0")
-        while middleware.waiting == 2:  # until p0's end lets `late` through
-            await asyncio.sleep(0)
-        assert "late" not in inner.started  # let through, not yet running
-        late.cancel()
-        await _settle()
-        assert late.cancelled() and inner.started == ["check", "p0", "p2"]
-        assert middleware.issuing == 1 and middleware.waiting == 0
-        inner.release("p2")
-        await asyncio.gather(first, after)
-        assert middleware.issuing == 0
-
-    _run(scenario)

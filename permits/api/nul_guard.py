@@ -15,8 +15,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from permits.api.body import is_json, read_body, replay
 from permits.api.errors import error_body
 from permits.errors import FieldError
 
@@ -70,7 +71,7 @@ class RefuseNulMiddleware:
             ]
         headers = dict(scope.get("headers", []))
         content_type = headers.get(b"content-type", b"")
-        if content_type.split(b";")[0].strip().lower() != b"application/json":
+        if not is_json(content_type):
             if fields:
                 await _refuse(scope, receive, send, fields)
                 return
@@ -83,20 +84,10 @@ class RefuseNulMiddleware:
             else:
                 await self.app(scope, receive, send)  # the app's own size limit answers
             return
-        messages: list[Message] = []
-        size = 0
-        more = True
-        while more:
-            message = await receive()
-            messages.append(message)
-            if message["type"] != "http.request":  # the client went away
-                break
-            size += len(message.get("body", b""))
-            more = message.get("more_body", False)
-            if size > MAX_INSPECTED:  # longer than it said: not ours to judge
-                await self.app(scope, replay(messages, receive), send)
-                return
-        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        messages, body = await read_body(receive, limit=MAX_INSPECTED)
+        if body is None:  # longer than it said: not ours to judge
+            await self.app(scope, replay(messages, receive), send)
+            return
         if b"\\u0000" in body:
             with contextlib.suppress(ValueError):  # not JSON: the route's own parsing says so
                 fields += nul_fields(json.loads(body))
@@ -104,19 +95,6 @@ class RefuseNulMiddleware:
             await _refuse(scope, receive, send, fields)
             return
         await self.app(scope, replay(messages, receive), send)
-
-
-def replay(messages: list[Message], receive: Receive) -> Receive:
-    """A receive() that hands the app the messages already read, in order, then the
-    client's next ones."""
-    pending = list(messages)
-
-    async def replay() -> Message:
-        if pending:
-            return pending.pop(0)
-        return await receive()
-
-    return replay
 
 
 async def _refuse(scope: Scope, receive: Receive, send: Send, fields: list[str]) -> None:

@@ -55,15 +55,16 @@ test-pg: setup
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
-# Production serving: N uvicorn workers on PostgreSQL, lists as static files (docs/scaling.md).
+# Production serving: uvicorn workers (one a core, or WORKERS=N) on PostgreSQL, lists as
+# static files (docs/scaling.md).
 # Needs PERMITS_ENV=production, PERMITS_DATABASE_URL=postgresql+psycopg://...,
 # PERMITS_KEY_PASSPHRASE and PERMITS_SECRET_KEY in the environment (or .env).
 .PHONY: serve-prod fuzz load
-WORKERS ?= 4
+WORKERS ?=
 PORT ?= 8000
 SECONDS_LOAD ?= 120
 serve-prod: setup
-	$(BIN)/permits serve --production --workers $(WORKERS) --port $(PORT)
+	$(BIN)/permits serve --production $(if $(WORKERS),--workers $(WORKERS)) --port $(PORT)
 
 # The long attack runs: coverage-guided fuzzing of the Python decoder (atheris), the
 # JavaScript decoder (fast-check), and schemathesis over the API; each >= 100,000 inputs or

@@ -43,6 +43,8 @@ from _ops import (
     write_json,
 )
 
+from permits.ops.serve import production_workers
+
 VERIFY_TARGET_RATE = 1000.0
 VERIFY_TARGET_P99_MS = 50.0
 ISSUE_TARGET_RATE = 300.0
@@ -238,7 +240,12 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=120.0)
-    parser.add_argument("--workers", type=int, default=4, help="server worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=production_workers(),
+        help="server worker processes (default: the production default, one a core)",
+    )
     parser.add_argument("--issuers", type=int, default=50, help="concurrent issuing clients")
     parser.add_argument("--verifiers", type=int, default=16, help="concurrent checkpoints")
     parser.add_argument("--port", type=int, default=8106)

@@ -77,13 +77,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from permits.ops.workers import serve_workers
 
     if args.production:
-        from permits.ops.serve import serve_production
+        from permits.ops.serve import production_workers, serve_production
 
         serve_production(
             settings,
             host=args.host,
             port=args.port,
-            workers=args.workers,
+            workers=args.workers or production_workers(),
             publish_every=args.publish_every,
         )
         return 0
@@ -95,7 +95,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "permits.asgi:app",
         host=args.host,
         port=args.port,
-        workers=args.workers,
+        workers=args.workers or 1,
         log_level="info",
         proxy_headers=False,
     )
@@ -274,7 +274,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help=cmd_serve.__doc__)
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes (default: 1; with --production, one for each core)",
+    )
     serve.add_argument(
         "--production",
         action="store_true",

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 
 CHROMIUM = os.environ.get("PERMITS_CHROMIUM", "/usr/bin/chromium")
 REQUIRE_BROWSER = os.environ.get("PERMITS_REQUIRE_BROWSER") == "1"
@@ -74,10 +73,12 @@ def chromium(extra_args: Sequence[str] = ()) -> Iterator[Any]:
 
 
 class LiveServer:
-    """A uvicorn server running `app` in a thread on a free loopback port."""
+    """A uvicorn server running `app` in a thread on a free loopback port; `options` go to
+    uvicorn.Config."""
 
-    def __init__(self, app: FastAPI) -> None:
-        config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
+    def __init__(self, app: Any, **options: Any) -> None:
+        options = {"log_level": "warning", "lifespan": "on", **options}
+        config = uvicorn.Config(app, host="127.0.0.1", port=0, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = ""

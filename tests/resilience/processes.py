@@ -39,7 +39,7 @@ class ServerProcess:
     folder: Path
     env: dict[str, str]
     port: int = field(default_factory=free_port)
-    workers: int = 1
+    workers: int | None = 1  # None: the server's own default
     production: bool = False
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
@@ -60,7 +60,9 @@ class ServerProcess:
 
     def start(self, *, timeout: float = 90.0) -> ServerProcess:
         """Start the server and wait until /healthz answers."""
-        command = [str(PERMITS), "serve", "--port", str(self.port), "--workers", str(self.workers)]
+        command = [str(PERMITS), "serve", "--port", str(self.port)]
+        if self.workers is not None:
+            command += ["--workers", str(self.workers)]
         if self.production:
             command += ["--production", "--publish-every", "1"]
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -106,6 +106,20 @@ def test_connections_opened_together_reach_every_worker(server: ServerProcess) -
             connection.close()
 
 
+@pytest.mark.postgres
+def test_production_serves_with_one_worker_a_core(deployment: Deployment) -> None:
+    """Without --workers, `permits serve --production` starts one worker for each core this
+    process may use (two workers on two cores answered more than four: docs/scaling.md)."""
+    cores = len(os.sched_getaffinity(0))
+    deployment.server.workers = None
+    deployment.server.start()
+    assert f"with {cores} workers" in deployment.server.log()
+    if cores > 1:
+        _wait(lambda: len(_workers(deployment.server)) == cores, f"{cores} workers' sockets")
+        time.sleep(1.0)  # and no more than that
+        assert len(_workers(deployment.server)) == cores
+
+
 def test_a_worker_that_dies_is_replaced(server: ServerProcess) -> None:
     before = _workers(server)
     victim = min(before)

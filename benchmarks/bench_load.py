@@ -341,7 +341,10 @@ def main() -> int:
             f"{'MET' if verify_met else 'NOT MET'}"
         )
     elif args.verifiers:
-        print(f"  online verifications alone: {verify['per_second']:.0f}/s")
+        print(
+            f"  online verifications alone: {verify['per_second']:.0f}/s, "
+            f"p99 {verify['p99_ms']:.1f} ms"
+        )
     issue_met = issue["per_second"] >= ISSUE_TARGET_RATE
     if args.issuers and args.verifiers:  # checks first (permits/ops/priority.py) hold it back
         print(

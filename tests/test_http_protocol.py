@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, StreamingResponse
 from starlette.routing import Route
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from permits.ops.http_protocol import CoalescingHttpToolsProtocol
+from permits.ops.http_protocol import FLUSH_AT, CoalescingHttpToolsProtocol
 from tests.browser import LiveServer
 
 BIG_CHUNK = b"x" * 65536
@@ -141,10 +141,14 @@ def test_a_large_streamed_answer_arrives_whole_and_in_order() -> None:
     connection, then a close the server honours after writing everything."""
     server = _serve(RecordedCoalescing)
     try:
+        WRITES.clear()
         answers = _exchange(server.url, [_get("/big"), _get("/small"), _get("/big", close=True)])
     finally:
         server.stop()
     (_h1, first), (_h2, second), (h3, third) = answers
     assert first == third == BIG_CHUNK * BIG_CHUNKS
+    # Written as it comes, not kept whole: no write much above FLUSH_AT (one chunk's framing).
+    assert len(WRITES) >= 2 * BIG_CHUNKS
+    assert max(WRITES) < FLUSH_AT + 1024
     assert second.startswith(b'{"status":"valid"')
     assert b"connection: close" in h3.lower()

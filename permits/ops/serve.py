@@ -50,9 +50,9 @@ def production_workers() -> int:
     """The production server's default number of worker processes: one for each core.
 
     Measured on two cores (docs/scaling.md §2): two workers answered more online checks
-    while issuing went on (1,064–1,078/s, p99 28 ms) than four did (796–960/s, p99 46–64 ms),
-    and issued as many permits alone (516/s against 475/s). More processes than cores only
-    take turns on them, and each keeps smaller groups in its lanes.
+    while issuing went on (1,007–1,078/s, p99 28–33 ms, in two-minute runs) than four did
+    (796–960/s, p99 46–64 ms), and issued as many permits alone (516/s against 475/s). More
+    processes than cores only take turns on them, and each keeps smaller groups in its lanes.
     """
     if hasattr(os, "sched_getaffinity"):  # the cores this process may use (Linux)
         return max(1, len(os.sched_getaffinity(0)))

@@ -83,7 +83,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
             settings,
             host=args.host,
             port=args.port,
-            workers=args.workers or production_workers(),
+            workers=production_workers() if args.workers is None else args.workers,
             publish_every=args.publish_every,
         )
         return 0
@@ -95,7 +95,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         "permits.asgi:app",
         host=args.host,
         port=args.port,
-        workers=args.workers or 1,
+        workers=1 if args.workers is None else args.workers,
         log_level="info",
         proxy_headers=False,
     )

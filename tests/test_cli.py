@@ -91,3 +91,14 @@ def test_wrong_passphrase_is_a_clear_error(
 def test_sqlite_database_is_in_wal_mode(engine: Engine) -> None:
     with engine.connect() as connection:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+
+
+def test_production_refuses_zero_workers(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--workers 0` is an error, not the default: only a missing --workers means one a core.
+    (Refused before any database is reached: the URL points nowhere.)"""
+    monkeypatch.setenv("PERMITS_DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    get_settings.cache_clear()
+    assert main(["serve", "--production", "--workers", "0"]) == 1
+    assert capsys.readouterr().err.strip() == "error: --workers must be at least 1"

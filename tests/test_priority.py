@@ -93,6 +93,18 @@ async def _answered_check(
     await task
 
 
+async def _three_behind_a_check(
+    middle: str,
+) -> tuple[_Held, ChecksFirstMiddleware, list[asyncio.Task[None]]]:
+    """A middleware letting one issuing request through while checking, a check answered,
+    then three issuing requests started: p0, `middle`, p2."""
+    inner = _Held()
+    middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
+    await _answered_check(inner, middleware)
+    tasks = [await _start(middleware, _request("/api/v1/permits", n)) for n in ("p0", middle, "p2")]
+    return inner, middleware, tasks
+
+
 def test_without_checks_issuing_is_not_held_back() -> None:
     async def scenario() -> None:
         inner = _Held()
@@ -174,12 +186,7 @@ def test_when_checks_stop_every_held_request_goes_on() -> None:
 
 def test_a_held_request_whose_client_went_away_takes_no_place() -> None:
     async def scenario() -> None:
-        inner = _Held()
-        middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
-        await _answered_check(inner, middleware)
-        first = await _start(middleware, _request("/api/v1/permits", "p0"))
-        gone = await _start(middleware, _request("/api/v1/permits", "gone"))
-        last = await _start(middleware, _request("/api/v1/permits", "p2"))
+        inner, middleware, (first, gone, last) = await _three_behind_a_check("gone")
         assert middleware.waiting == 2
         gone.cancel()
         await _settle()
@@ -196,12 +203,7 @@ def test_a_held_request_whose_client_went_away_takes_no_place() -> None:
 
 def test_a_request_cancelled_just_as_it_was_let_through_gives_its_place_on() -> None:
     async def scenario() -> None:
-        inner = _Held()
-        middleware = ChecksFirstMiddleware(inner, while_checking=1, clock=_Clock())
-        await _answered_check(inner, middleware)
-        first = await _start(middleware, _request("/api/v1/permits", "p0"))
-        late = await _start(middleware, _request("/api/v1/permits", "late"))
-        after = await _start(middleware, _request("/api/v1/permits", "p2"))
+        inner, middleware, (first, late, after) = await _three_behind_a_check("late")
         inner.release("p0")
         while middleware.waiting == 2:  # until p0's end lets `late` through
             await asyncio.sleep(0)
